@@ -1,0 +1,11 @@
+#include "app/paths.h"
+
+namespace autoarr::app {
+
+std::filesystem::path executable_dir() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+}  // namespace autoarr::app

@@ -1,0 +1,10 @@
+#pragma once
+
+#include <filesystem>
+
+namespace autoarr::app {
+
+// The directory holding the running executable (from /proc/self/exe).
+std::filesystem::path executable_dir();
+
+}  // namespace autoarr::app
