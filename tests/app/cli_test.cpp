@@ -1,0 +1,85 @@
+// The real `autoarr` binary, run as a user would run it.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "support/plugin_dir.h"
+#include "support/run_process.h"
+
+namespace autoarr::test {
+namespace {
+
+namespace json = boost::json;
+
+std::string autoarr(const std::string& args) { return shell_quote(AUTOARR_BINARY) + " " + args; }
+
+TEST(CliTest, VersionAndHelp) {
+    auto v = run_process(autoarr("--version"));
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_EQ(v.out.rfind("autoarr ", 0), 0u);
+    EXPECT_NE(v.out.find("provider ABI 1.0..1.0"), std::string::npos);
+    auto h = run_process(autoarr("--help"));
+    EXPECT_EQ(h.exit_code, 0);
+    EXPECT_NE(h.out.find("plugins list"), std::string::npos);
+    auto bad = run_process(autoarr("frobnicate"));
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("unknown command 'frobnicate'"), std::string::npos);
+    auto badopt = run_process(autoarr("plugins list --jsn"));
+    EXPECT_EQ(badopt.exit_code, 2);
+    EXPECT_NE(badopt.err.find("unknown option --jsn"), std::string::npos);
+}
+
+TEST(CliTest, DefaultBuildLoadsOllamaAndClaude) {
+    auto r = run_process("env -u AUTOARR_PLUGIN_PATH " + autoarr("plugins list --json"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json::array arr = json::parse(r.out).as_array();
+    std::set<std::string> loaded;
+    for (const auto& v : arr) {
+        const auto& o = v.as_object();
+        for (const char* key : {"id", "name", "version", "abi_version", "path", "state"})
+            EXPECT_TRUE(o.contains(key)) << key;
+        if (o.at("state") == "loaded") loaded.insert(std::string(o.at("id").as_string()));
+        EXPECT_EQ(o.at("abi_version"), "1.0");
+    }
+    EXPECT_TRUE(loaded.count("ollama"));
+    EXPECT_TRUE(loaded.count("claude"));
+}
+
+TEST(CliTest, JsonListsRejectedPluginsWithReasons) {
+    TempDir dir;
+    install_fixture(dir.path(), "a-good", "fixture_good_cpp", "good-cpp");
+    install_fixture(dir.path(), "b-bad", "fixture_missing_slot", "missing-slot");
+    TempDir env_dir;
+    install_fixture(env_dir.path(), "c", "fixture_good_c", "good-c");
+    auto r = run_process("AUTOARR_PLUGIN_PATH=" + shell_quote(env_dir.path().string()) + " " +
+                         autoarr("plugins list --json --no-builtin-plugins --plugin-dir " +
+                                 shell_quote(dir.path().string())));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json::array arr = json::parse(r.out).as_array();
+    ASSERT_EQ(arr.size(), 3u);
+    EXPECT_EQ(arr[0].at("id"), "good-cpp");
+    EXPECT_EQ(arr[0].at("state"), "loaded");
+    EXPECT_FALSE(arr[0].as_object().contains("reason"));
+    EXPECT_EQ(arr[1].at("id"), "missing-slot");
+    EXPECT_EQ(arr[1].at("state"), "rejected");
+    EXPECT_EQ(arr[1].at("reason"), "step validate: required slot complete is NULL [ABI-10]");
+    EXPECT_EQ(arr[2].at("id"), "good-c");
+    EXPECT_EQ(arr[2].at("origin"), "AUTOARR_PLUGIN_PATH");
+    // One log line on stderr for the rejected plugin, naming its file and step.
+    EXPECT_NE(r.err.find("libfixture_missing_slot.so: step validate"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, TextListing) {
+    TempDir dir;
+    install_fixture(dir.path(), "a", "fixture_refuse", "refuse");
+    auto r = run_process(autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " +
+                                 shell_quote(dir.path().string())));
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("refuse"), std::string::npos);
+    EXPECT_NE(r.out.find("rejected"), std::string::npos);
+    EXPECT_NE(r.out.find("step negotiate"), std::string::npos);
+    EXPECT_EQ(r.err, "");
+}
+
+}  // namespace
+}  // namespace autoarr::test
