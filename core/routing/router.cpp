@@ -1,0 +1,235 @@
+#include "routing/router.h"
+
+#include <algorithm>
+
+namespace autoarr::routing {
+
+using namespace std::chrono;
+using plugin::CallStatus;
+
+struct Router::Entry {
+    std::string id;
+    int32_t priority = 0;
+    std::shared_ptr<plugin::LoadedPlugin> plugin;
+    std::unique_ptr<plugin::Instance> instance;
+
+    mutable std::mutex mutex;  // guards everything below
+    ProviderState state = ProviderState::starting;
+    std::string reason;
+    CircuitBreaker breaker;
+    int64_t latency_ms = -1;
+};
+
+std::string_view state_name(ProviderState s) {
+    switch (s) {
+        case ProviderState::starting: return "starting";
+        case ProviderState::healthy: return "healthy";
+        case ProviderState::degraded: return "degraded";
+        case ProviderState::unhealthy: return "unhealthy";
+        case ProviderState::unavailable: return "unavailable";
+        case ProviderState::quarantined: return "quarantined";
+    }
+    return "?";
+}
+
+Router::Router(std::vector<ProviderSpec> providers, RouterOptions options, std::shared_ptr<Clock> clock)
+    : options_(std::move(options)), clock_(clock ? std::move(clock) : std::make_shared<SteadyClock>()) {
+    for (auto& spec : providers) {
+        auto e = std::make_unique<Entry>();
+        e->id = spec.plugin->id();
+        e->priority = spec.plugin->manifest().priority;
+        e->plugin = spec.plugin;
+        e->breaker = CircuitBreaker(options_.breaker);
+        if (!spec.invalid_reason.empty()) {
+            e->state = ProviderState::unavailable;
+            e->reason = spec.invalid_reason;
+        } else {
+            CallStatus st;
+            e->instance = plugin::Instance::create(spec.plugin, spec.config_json, st);
+            if (!e->instance) {
+                e->state = ProviderState::unavailable;
+                e->reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
+            }
+        }
+        entries_.push_back(std::move(e));
+    }
+    for (const auto& id : options_.order) {
+        if (!find(id)) {
+            std::string known;
+            for (const auto& e : entries_) known += (known.empty() ? "" : ", ") + e->id;
+            error_ = "unknown provider \"" + id + "\" (loaded providers: " + (known.empty() ? "none" : known) + ")";
+            break;
+        }
+    }
+}
+
+Router::~Router() = default;
+
+Router::Entry* Router::find(std::string_view id) const {
+    for (const auto& e : entries_)
+        if (e->id == id) return e.get();
+    return nullptr;
+}
+
+std::vector<std::string> Router::order_for(const std::optional<std::string>& explicit_choice) const {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& id) {
+        if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    };
+    if (explicit_choice) add(*explicit_choice);
+    for (const auto& id : options_.order) add(id);
+    std::vector<const Entry*> rest;
+    for (const auto& e : entries_) rest.push_back(e.get());
+    std::sort(rest.begin(), rest.end(), [](const Entry* a, const Entry* b) {
+        return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
+    });
+    for (const Entry* e : rest) add(e->id);
+    return out;
+}
+
+template <class CallFn>
+RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call) {
+    RouteResult result;
+    if (req.provider && !find(*req.provider)) {
+        result.status = CallStatus{AUTOARR_ERR_INVALID_ARGUMENT, 0, -1, 0,
+                                   "unknown provider \"" + *req.provider + "\""};
+        return result;
+    }
+    const TimePoint deadline = clock_->now() + req.deadline.value_or(options_.default_deadline);
+    std::vector<std::string> order = order_for(req.provider);
+    if (!options_.fallback_enabled) order.resize(1);
+    result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, "no provider is available"};
+
+    for (const std::string& id : order) {
+        Entry* e = find(id);
+        {
+            std::lock_guard lock(e->mutex);
+            std::string skip;
+            if (!e->instance) skip = e->reason;
+            else if (streaming && !e->instance->can_stream()) skip = "does not support streaming";
+            else if (!e->breaker.allow(clock_->now()))
+                skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
+                       " consecutive failures; last: " + e->reason + ")";
+            if (!skip.empty()) {
+                result.attempts.push_back({id, "skipped", skip, AUTOARR_ERR_UNAVAILABLE, 0});
+                result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, id + ": " + skip};
+                continue;
+            }
+        }
+        for (int retry = 0;; ++retry) {
+            const TimePoint start = clock_->now();
+            if (start >= deadline) {
+                result.status = CallStatus{AUTOARR_ERR_DEADLINE_EXCEEDED, 0, -1, 0, "the request deadline passed"};
+                return result;
+            }
+            const int64_t deadline_ns =
+                plugin::monotonic_now_ns() + duration_cast<nanoseconds>(deadline - start).count();
+            plugin::CallContext ctx(deadline_ns, req.cancel);
+            std::string response;
+            bool delivered = false;
+            CallStatus st = call(*e->instance, ctx, response, delivered);
+            const int64_t ms = duration_cast<milliseconds>(clock_->now() - start).count();
+            {
+                std::lock_guard lock(e->mutex);
+                e->latency_ms = ms;
+                if (st.ok()) {
+                    e->breaker.on_success();
+                    e->state = ProviderState::healthy;
+                    e->reason.clear();
+                } else {
+                    e->reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
+                    if (st.code == AUTOARR_ERR_AUTH_FAILED || (st.flags & AUTOARR_ERROR_FLAG_AUTH_FAILED))
+                        e->state = ProviderState::unhealthy;
+                    if (st.code != AUTOARR_ERR_CANCELLED && !(st.code == AUTOARR_ERR_DEADLINE_EXCEEDED))
+                        e->breaker.on_failure(clock_->now(), milliseconds(std::max<int64_t>(0, st.retry_after_ms)));
+                }
+            }
+            result.attempts.push_back({id, st.ok() ? "ok" : "error", st.ok() ? "" : e->reason, st.code, ms});
+            if (st.ok()) {
+                result.status = st;
+                result.provider = id;
+                result.response_json = std::move(response);
+                return result;
+            }
+            result.status = st;
+            result.status.message = id + ": " + st.message;
+            if (delivered) {  // after the first token: surface the error, never switch
+                result.partial = true;
+                result.provider = id;
+                return result;
+            }
+            if (st.code == AUTOARR_ERR_CANCELLED || st.code == AUTOARR_ERR_DEADLINE_EXCEEDED) return result;
+            if (!is_retryable(st) || retry >= options_.retry.max_retries) break;
+            double jitter;
+            {
+                std::lock_guard lock(rng_mutex_);
+                jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+            }
+            const TimePoint wake = clock_->now() + options_.retry.delay(retry, st.retry_after_ms, jitter);
+            if (wake >= deadline) break;  // no point sleeping past the deadline
+            if (!clock_->sleep_until(wake, req.cancel)) {
+                result.status = CallStatus{AUTOARR_ERR_CANCELLED, 0, -1, 0, "the request was cancelled"};
+                return result;
+            }
+        }
+        if (!allows_fallback(result.status)) break;
+    }
+    return result;
+}
+
+RouteResult Router::complete(const RouteRequest& req) {
+    return route(req, false, [&](plugin::Instance& inst, const plugin::CallContext& ctx, std::string& out, bool&) {
+        return inst.complete(ctx, req.request_json, out);
+    });
+}
+
+RouteResult Router::stream(const RouteRequest& req, const plugin::Instance::EventFn& on_event) {
+    return route(req, true, [&](plugin::Instance& inst, const plugin::CallContext& ctx, std::string&, bool& delivered) {
+        return inst.stream(ctx, req.request_json, [&](uint32_t kind, std::string_view data) {
+            delivered = true;
+            return on_event(kind, data);
+        });
+    });
+}
+
+CallStatus Router::list_models(const std::string& id, std::string& out) {
+    Entry* e = find(id);
+    if (!e) return CallStatus{AUTOARR_ERR_INVALID_ARGUMENT, 0, -1, 0, "unknown provider \"" + id + "\""};
+    if (!e->instance) return CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, e->reason};
+    plugin::CallContext ctx(plugin::monotonic_now_ns() + duration_cast<nanoseconds>(seconds(5)).count());
+    return e->instance->list_models(ctx, out);
+}
+
+void Router::check_health(const std::string& id) {
+    for (auto& e : entries_) {
+        if (!id.empty() && e->id != id) continue;
+        if (!e->instance) continue;
+        const TimePoint start = clock_->now();
+        plugin::CallContext ctx(plugin::monotonic_now_ns() + duration_cast<nanoseconds>(seconds(5)).count());
+        std::string detail;
+        CallStatus st = e->instance->health(ctx, detail);
+        std::lock_guard lock(e->mutex);
+        e->latency_ms = duration_cast<milliseconds>(clock_->now() - start).count();
+        if (st.ok()) {
+            bool degraded = detail.find("\"degraded\"") != std::string::npos;
+            e->state = degraded ? ProviderState::degraded : ProviderState::healthy;
+            e->reason = degraded ? detail : "";
+        } else {
+            e->state = ProviderState::unhealthy;
+            e->reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
+        }
+    }
+}
+
+std::vector<ProviderView> Router::providers() const {
+    std::vector<ProviderView> out;
+    for (const std::string& id : order_for(std::nullopt)) {
+        const Entry* e = find(id);
+        std::lock_guard lock(e->mutex);
+        out.push_back({e->id, e->priority, e->state, e->reason,
+                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms});
+    }
+    return out;
+}
+
+}  // namespace autoarr::routing

@@ -1,0 +1,109 @@
+// Routes each request to the best provider that is working, in a
+// deterministic order, with the host's one retry layer and per-request
+// fallback (design §5). Every result says who served it and, for every
+// provider tried or skipped, why.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "plugin/instance.h"
+#include "plugin/plugin_registry.h"
+#include "routing/circuit_breaker.h"
+#include "routing/clock.h"
+#include "routing/retry_policy.h"
+
+namespace autoarr::routing {
+
+enum class ProviderState { starting, healthy, degraded, unhealthy, unavailable, quarantined };
+std::string_view state_name(ProviderState s);
+
+struct ProviderSpec {
+    std::shared_ptr<plugin::LoadedPlugin> plugin;
+    std::string config_json = "{}";  // the plugin's settings
+    std::string invalid_reason;      // set when the host's settings for it are invalid
+};
+
+struct RouterOptions {
+    std::vector<std::string> order;  // configured order (LLM_PROVIDER first, then LLM_FALLBACK_ORDER)
+    bool fallback_enabled = true;
+    RetryPolicy retry;
+    BreakerConfig breaker;
+    std::chrono::milliseconds default_deadline{120000};
+};
+
+struct Attempt {
+    std::string provider;
+    std::string outcome;  // "ok", "error", "skipped"
+    std::string reason;   // empty when ok
+    int32_t code = AUTOARR_OK;
+    int64_t latency_ms = 0;
+};
+
+struct RouteRequest {
+    std::string request_json;          // autoarr.chat_request/1
+    std::optional<std::string> provider;  // explicit per-request choice: tried first
+    std::optional<std::chrono::milliseconds> deadline;
+    plugin::CancelToken* cancel = nullptr;
+};
+
+struct RouteResult {
+    plugin::CallStatus status;  // ok, or the last error
+    std::string provider;       // who served it (empty on failure)
+    std::string response_json;  // complete(): autoarr.chat_response/1
+    std::vector<Attempt> attempts;
+    bool partial = false;  // stream(): events reached the caller before the error
+};
+
+struct ProviderView {
+    std::string id;
+    int32_t priority = 0;
+    ProviderState state = ProviderState::starting;
+    std::string reason;
+    std::string breaker;
+    int64_t latency_ms = -1;
+};
+
+class Router {
+public:
+    // Unknown ids in options.order are an error naming them (returned in error()).
+    Router(std::vector<ProviderSpec> providers, RouterOptions options, std::shared_ptr<Clock> clock = nullptr);
+    ~Router();
+
+    const std::string& error() const { return error_; }
+
+    // Effective order for a request: its explicit choice, then the
+    // configuration, then manifest priority, then id.
+    std::vector<std::string> order_for(const std::optional<std::string>& explicit_choice) const;
+
+    RouteResult complete(const RouteRequest& request);
+    // on_event(kind, data) receives events; fallback happens only before the
+    // first event reached it.
+    RouteResult stream(const RouteRequest& request, const plugin::Instance::EventFn& on_event);
+
+    // The provider's model list ("autoarr.models/1" JSON) into out.
+    plugin::CallStatus list_models(const std::string& id, std::string& out);
+
+    // Runs one health check on a provider now (or all when id is empty).
+    void check_health(const std::string& id = {});
+    std::vector<ProviderView> providers() const;
+
+private:
+    struct Entry;
+    template <class CallFn>
+    RouteResult route(const RouteRequest& request, bool streaming, CallFn&& call);
+    Entry* find(std::string_view id) const;
+
+    std::vector<std::unique_ptr<Entry>> entries_;
+    RouterOptions options_;
+    std::shared_ptr<Clock> clock_;
+    std::string error_;
+    mutable std::mutex rng_mutex_;
+    std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace autoarr::routing
