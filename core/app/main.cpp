@@ -8,6 +8,7 @@
 #include <autoarr/provider.h>
 
 #include "app/plugins_command.h"
+#include "app/providers_command.h"
 #include "plugin/manifest.h"
 #include "util/log.h"
 #include "version.h"
@@ -21,14 +22,23 @@ what to change and why, with a language model where one is reachable.
 
 commands:
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
+  providers [--json]                            providers in routing order, each checked once now
+  chat [--provider ID] [--model M] [--stream] [--json] [--timeout S] MESSAGE...
+                                                one chat request through the router
+
+options for providers and chat:
+  --config FILE        JSON config file (default /etc/autoarr/config.json when present)
+  --plugin-dir DIR     search DIR for plugins first (repeatable); --no-builtin-plugins skips the built-in ones
 
 options:
   --version            print the version and the provider ABI range
   --help               print this help
   --log-level LEVEL    trace|debug|info|warn|error|off (default: $AUTOARR_LOG_LEVEL or info)
 
-environment:
+environment (see docs/configuration.md):
   AUTOARR_PLUGIN_PATH  colon-separated plugin directories, searched after --plugin-dir
+  LLM_PROVIDER, LLM_FALLBACK_ORDER, LLM_FALLBACK_ENABLED, OLLAMA_URL, OLLAMA_MODEL,
+  CLAUDE_API_KEY, CLAUDE_MODEL, ... configure the providers
 )";
 
 int run(int argc, char** argv) {
@@ -59,6 +69,8 @@ int run(int argc, char** argv) {
         return 0;
     }
     if (cmd == "plugins") return autoarr::app::run_plugins_command(rest);
+    if (cmd == "providers") return autoarr::app::run_providers_command(rest);
+    if (cmd == "chat") return autoarr::app::run_chat_command(rest);
     std::cerr << "autoarr: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
 }

@@ -122,7 +122,7 @@ PluginRegistry PluginRegistry::discover(const std::vector<SearchDir>& search_pat
             r.abi_version = format_abi_version(outcome.plugin->abi_version());
             r.plugin = std::move(outcome.plugin);
             owner.emplace(m.id, m.library);
-            log::info("plugin", "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ") from " +
+            log::debug("plugin", "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ") from " +
                                     m.library.string());
             reg.records_.push_back(std::move(r));
         }

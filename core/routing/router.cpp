@@ -1,6 +1,7 @@
 #include "routing/router.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 namespace autoarr::routing {
 
@@ -18,6 +19,7 @@ struct Router::Entry {
     std::string reason;
     CircuitBreaker breaker;
     int64_t latency_ms = -1;
+    std::vector<std::string> models;
 };
 
 std::string_view state_name(ProviderState s) {
@@ -159,7 +161,9 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 return result;
             }
             if (st.code == AUTOARR_ERR_CANCELLED || st.code == AUTOARR_ERR_DEADLINE_EXCEEDED) return result;
-            if (!is_retryable(st) || retry >= options_.retry.max_retries) break;
+            auto mr = options_.max_retries.find(id);
+            const int max_retries = mr != options_.max_retries.end() ? mr->second : options_.retry.max_retries;
+            if (!is_retryable(st) || retry >= max_retries) break;
             double jitter;
             {
                 std::lock_guard lock(rng_mutex_);
@@ -204,21 +208,48 @@ void Router::check_health(const std::string& id) {
     for (auto& e : entries_) {
         if (!id.empty() && e->id != id) continue;
         if (!e->instance) continue;
-        const TimePoint start = clock_->now();
-        plugin::CallContext ctx(plugin::monotonic_now_ns() + duration_cast<nanoseconds>(seconds(5)).count());
+        const auto start = std::chrono::steady_clock::now();
+        plugin::CallContext ctx(plugin::monotonic_now_ns() +
+                                duration_cast<nanoseconds>(options_.health_deadline).count());
         std::string detail;
         CallStatus st = e->instance->health(ctx, detail);
-        std::lock_guard lock(e->mutex);
-        e->latency_ms = duration_cast<milliseconds>(clock_->now() - start).count();
+        const int64_t ms = duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
+
+        ProviderState state = ProviderState::unhealthy;
+        std::string reason;
+        std::vector<std::string> models;
         if (st.ok()) {
-            bool degraded = detail.find("\"degraded\"") != std::string::npos;
-            e->state = degraded ? ProviderState::degraded : ProviderState::healthy;
-            e->reason = degraded ? detail : "";
+            // autoarr.health/1: {"status": "healthy"|"degraded", "reason": "...", "models": [...]}
+            boost::json::error_code ec;
+            boost::json::value v = boost::json::parse(detail, ec);
+            const boost::json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
+            const boost::json::value* status = o ? o->if_contains("status") : nullptr;
+            if (!status || !status->is_string()) {
+                reason = "health detail is not an autoarr.health/1 object: " + detail.substr(0, 200);
+            } else {
+                state = status->get_string() == "degraded" ? ProviderState::degraded : ProviderState::healthy;
+                if (const auto* r = o->if_contains("reason"); r && r->is_string()) reason = std::string(r->get_string());
+                if (const auto* m = o->if_contains("models"); m && m->is_array())
+                    for (const auto& x : m->get_array())
+                        if (x.is_string()) models.emplace_back(x.get_string());
+            }
         } else {
-            e->state = ProviderState::unhealthy;
-            e->reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
+            reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
+            if (st.code == AUTOARR_ERR_UNSUPPORTED || st.code == AUTOARR_ERR_CONFIG_INVALID)
+                state = ProviderState::unavailable;
         }
+        std::lock_guard lock(e->mutex);
+        e->latency_ms = ms;
+        e->state = state;
+        e->reason = reason;
+        if (!models.empty()) e->models = std::move(models);
     }
+}
+
+std::vector<std::string> Router::provider_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& e : entries_) ids.push_back(e->id);
+    return ids;
 }
 
 std::vector<ProviderView> Router::providers() const {
@@ -227,7 +258,7 @@ std::vector<ProviderView> Router::providers() const {
         const Entry* e = find(id);
         std::lock_guard lock(e->mutex);
         out.push_back({e->id, e->priority, e->state, e->reason,
-                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms});
+                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms, e->models});
     }
     return out;
 }

@@ -4,6 +4,7 @@
 // provider tried or skipped, why.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,7 +33,9 @@ struct RouterOptions {
     std::vector<std::string> order;  // configured order (LLM_PROVIDER first, then LLM_FALLBACK_ORDER)
     bool fallback_enabled = true;
     RetryPolicy retry;
+    std::map<std::string, int> max_retries;  // per-provider override of retry.max_retries
     BreakerConfig breaker;
+    std::chrono::milliseconds health_deadline{5000};
     std::chrono::milliseconds default_deadline{120000};
 };
 
@@ -66,6 +69,7 @@ struct ProviderView {
     std::string reason;
     std::string breaker;
     int64_t latency_ms = -1;
+    std::vector<std::string> models;  // from the last health check, when it lists them
 };
 
 class Router {
@@ -90,6 +94,7 @@ public:
 
     // Runs one health check on a provider now (or all when id is empty).
     void check_health(const std::string& id = {});
+    std::vector<std::string> provider_ids() const;
     std::vector<ProviderView> providers() const;
 
 private:

@@ -83,3 +83,82 @@ TEST(CliTest, TextListing) {
 
 }  // namespace
 }  // namespace autoarr::test
+
+namespace autoarr::test {
+namespace {
+
+// Two scriptable providers in a plugin directory, configured by a file.
+struct ScriptStack {
+    TempDir plugins;
+    TempDir conf;
+    explicit ScriptStack(const std::string& a_settings, const std::string& b_settings = "{}") {
+        install_fixture(plugins.path(), "a", "fixture_script_a", "script-a");
+        install_fixture(plugins.path(), "b", "fixture_script_b", "script-b");
+        write_file(conf.path() / "config.json",
+                   R"({"routing": {"provider": "script-a", "fallback_order": ["script-b"]},
+                       "providers": {"script-a": )" + a_settings + R"(, "script-b": )" + b_settings + "}}");
+    }
+    // env: assignments such as "LLM_PROVIDER=x" applied after the host's own are cleared.
+    std::string run(const std::string& args, const std::string& env = "") const {
+        return "env -u LLM_PROVIDER -u LLM_FALLBACK_ORDER " + env + " " + shell_quote(AUTOARR_BINARY) +
+               " --log-level warn " + args + " --no-builtin-plugins --plugin-dir " +
+               shell_quote(plugins.path().string()) + " --config " + shell_quote((conf.path() / "config.json").string());
+    }
+};
+
+TEST(CliChatTest, JsonAnswerNamesTheProviderAndAttempts) {
+    ScriptStack s(R"({"always_fail": true, "retryable": false})");
+    auto r = run_process(s.run("chat --json hello there"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto o = boost::json::parse(r.out).as_object();
+    EXPECT_EQ(o.at("content"), "script-b");
+    EXPECT_EQ(o.at("provider"), "script-b");
+    EXPECT_EQ(o.at("finish_reason"), "stop");
+    ASSERT_EQ(o.at("attempts").as_array().size(), 2u);
+    EXPECT_EQ(o.at("attempts").as_array()[0].at("outcome"), "error");
+}
+
+TEST(CliChatTest, StreamPrintsTokensAndExplicitProviderGoesFirst) {
+    ScriptStack s("{}");
+    auto r = run_process(s.run("chat --stream --provider script-b hi"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "t0 t1 t2 \n");
+}
+
+TEST(CliChatTest, EveryProviderFailingExitsNonZeroWithReasons) {
+    ScriptStack s(R"({"always_fail": true, "retryable": false})", R"({"always_fail": true, "retryable": false,
+                  "fail_code": "AUTH_FAILED"})");
+    auto r = run_process(s.run("chat hi"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("every provider failed"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("script-a: error"), std::string::npos);
+    EXPECT_NE(r.err.find("AUTH_FAILED"), std::string::npos);
+}
+
+TEST(CliChatTest, UnknownProviderIsNamed) {
+    ScriptStack s("{}");
+    auto r = run_process(s.run("chat hi", "LLM_PROVIDER=ollama-typo"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown provider \"ollama-typo\""), std::string::npos) << r.err;
+}
+
+TEST(CliProvidersTest, JsonInRoutingOrderWithState) {
+    ScriptStack s("{}", R"({"bad": )");  // script-b: settings are not even JSON -> file error
+    auto broken = run_process(s.run("providers --json"));
+    EXPECT_EQ(broken.exit_code, 2);
+    EXPECT_NE(broken.err.find("is not valid JSON"), std::string::npos) << broken.err;
+
+    ScriptStack ok("{}");
+    auto r = run_process(ok.run("providers --json"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto arr = boost::json::parse(r.out).as_array();
+    ASSERT_EQ(arr.size(), 2u);
+    EXPECT_EQ(arr[0].at("id"), "script-a");
+    EXPECT_EQ(arr[0].at("state"), "healthy");
+    EXPECT_EQ(arr[1].at("id"), "script-b");
+    for (const char* k : {"priority", "state", "breaker", "models", "latency_ms"})
+        EXPECT_TRUE(arr[0].as_object().contains(k)) << k;
+}
+
+}  // namespace
+}  // namespace autoarr::test

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "routing/health_monitor.h"
 #include "routing/router.h"
 #include "support/plugin_dir.h"
 #include "util/log.h"
@@ -281,6 +282,43 @@ TEST_F(RouterTest, ProvidersViewIsInRoutingOrder) {
     EXPECT_EQ(v[0].id, "script-a");
     EXPECT_EQ(v[0].state, ProviderState::healthy);
     EXPECT_EQ(v[0].breaker, "closed");
+}
+
+TEST_F(RouterTest, HealthMonitorChecksOnAJitteredIntervalAndSeesRecovery) {
+    RouterOptions o;
+    o.order = {"script-a"};
+    Router r({{registry_->find("script-a"), R"({"healthy_after_ms":150})", {}}}, o);
+    r.check_health();
+    EXPECT_EQ(r.providers()[0].state, ProviderState::unhealthy);
+    EXPECT_NE(r.providers()[0].reason.find("not up yet"), std::string::npos);
+    {
+        HealthMonitor monitor(r, 20ms);
+        auto until = std::chrono::steady_clock::now() + 3s;
+        while (r.providers()[0].state != ProviderState::healthy && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(5ms);
+        EXPECT_GE(monitor.rounds(), 2);
+    }
+    auto v = r.providers()[0];
+    EXPECT_EQ(v.state, ProviderState::healthy);
+    EXPECT_EQ(v.models, (std::vector<std::string>{"script-model"}));
+    EXPECT_GE(v.latency_ms, 0);
+}
+
+TEST_F(RouterTest, BreakerHalfOpensAndClosesThroughTheRouter) {
+    RouterOptions o;
+    o.fallback_enabled = false;
+    o.breaker = BreakerConfig{1, 1000ms, 60000ms, 1};
+    o.retry.max_retries = 0;
+    auto r = make(R"({"fail_times":1,"fail_code":"UNAVAILABLE"})", "{}", o);
+    EXPECT_FALSE(complete(*r).status.ok());  // opens
+    EXPECT_EQ(r->providers()[0].breaker, "open");
+    auto skipped = complete(*r);
+    EXPECT_EQ(count(skipped, "script-a", "skipped"), 1);
+    clock_->advance(1000ms);
+    EXPECT_EQ(r->providers()[0].breaker, "half-open");
+    auto probe = complete(*r);  // the probe succeeds: closed again
+    EXPECT_TRUE(probe.status.ok());
+    EXPECT_EQ(r->providers()[0].breaker, "closed");
 }
 
 }  // namespace

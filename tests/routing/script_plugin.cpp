@@ -2,7 +2,8 @@
 // JSON config, to drive the router through every failure it must handle:
 //   {"fail_times": N, "fail_code": "RATE_LIMITED", "retryable": true,
 //    "retry_after_ms": 7000, "always_fail": false, "hang": false,
-//    "stream_tokens": K, "stream_fail_after": k, "content": "..."}
+//    "stream_tokens": K, "stream_fail_after": k, "content": "...",
+//    "healthy_after_ms": T}
 // list_models reports {"calls": n} so tests count real calls.
 #include <autoarr/provider.hpp>
 
@@ -50,6 +51,7 @@ public:
         p->hang_ = flag("hang", false);
         p->stream_tokens_ = num("stream_tokens", 3);
         p->stream_fail_after_ = num("stream_fail_after", -1);
+        p->healthy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(num("healthy_after_ms", 0));
         p->content_ = o.contains("content") ? std::string(o.at("content").as_string()) : std::string(SCRIPT_ID);
         return p;
     }
@@ -57,7 +59,10 @@ public:
     autoarr::sdk::Capabilities capabilities() const override {
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_THREAD_SAFE | AUTOARR_CAP_LIST_MODELS, 0};
     }
-    std::string health(const autoarr::sdk::Call&) override { return R"({"status":"healthy"})"; }
+    std::string health(const autoarr::sdk::Call&) override {
+        if (std::chrono::steady_clock::now() < healthy_at_) throw Error(AUTOARR_ERR_UNAVAILABLE, "not up yet");
+        return R"({"status":"healthy","models":["script-model"]})";
+    }
     std::string list_models(const autoarr::sdk::Call&) override {
         return "{\"calls\":" + std::to_string(calls_.load()) + "}";
     }
@@ -71,7 +76,10 @@ public:
             if (i == stream_fail_after_)
                 throw Error(AUTOARR_ERR_BACKEND_ERROR, "stream broke after " + std::to_string(i) + " tokens", 0, -1,
                             AUTOARR_ERROR_FLAG_RETRYABLE);
-            if (!out.text("t" + std::to_string(i) + " ")) throw Error(AUTOARR_ERR_CANCELLED, "stopped");
+            std::string token = "t";  // built in steps: GCC 12 -O3 warns falsely (-Wrestrict) on "t" + s + " "
+            token += std::to_string(i);
+            token += ' ';
+            if (!out.text(token)) throw Error(AUTOARR_ERR_CANCELLED, "stopped");
         }
         out.done(R"({"finish_reason":"stop"})");
     }
@@ -103,6 +111,7 @@ private:
     int64_t stream_tokens_ = 3;
     int64_t stream_fail_after_ = -1;
     std::string content_;
+    std::chrono::steady_clock::time_point healthy_at_;
 };
 
 }  // namespace

@@ -1,0 +1,37 @@
+// Everything a command needs to talk to providers: the loaded plugins, the
+// configuration, and a router over them. Built once per process.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "plugin/plugin_registry.h"
+#include "routing/router.h"
+
+namespace autoarr::app {
+
+struct HostOptions {
+    std::vector<std::string> plugin_dirs;  // --plugin-dir
+    bool builtin_plugins = true;           // false: --no-builtin-plugins
+    std::optional<std::string> config_file;  // --config
+    std::optional<std::string> provider;     // --provider
+};
+
+struct Host {
+    config::Config config;
+    plugin::PluginRegistry registry;
+    std::unique_ptr<routing::Router> router;
+    // Problems that stop the host from routing at all (bad config file,
+    // unknown provider names). Empty when usable.
+    std::vector<std::string> errors;
+};
+
+std::unique_ptr<Host> build_host(const HostOptions& options);
+
+// The flags every provider-facing command accepts.
+inline const std::vector<std::string> kHostValuedFlags = {"--plugin-dir", "--config", "--provider"};
+
+}  // namespace autoarr::app

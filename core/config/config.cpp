@@ -1,0 +1,251 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+
+extern char** environ;
+
+namespace autoarr::config {
+namespace json = boost::json;
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> out;
+    while (true) {
+        auto comma = text.find(',');
+        std::string item = trim(text.substr(0, comma));
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+std::optional<double> parse_positive(std::string_view text) {
+    double v = 0;
+    auto t = trim(text);
+    auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (r.ec != std::errc{} || r.ptr != t.data() + t.size() || !(v > 0)) return std::nullopt;
+    return v;
+}
+
+std::optional<int64_t> parse_int(std::string_view text, int64_t min) {
+    int64_t v = 0;
+    auto t = trim(text);
+    auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (r.ec != std::errc{} || r.ptr != t.data() + t.size() || v < min) return std::nullopt;
+    return v;
+}
+
+const std::string* env_get(const Environment& env, const char* name) {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+}
+
+// Moves secret-looking keys out of a settings object into secrets.
+void split_secrets(json::object& settings, std::map<std::string, std::string>& secrets) {
+    for (const char* key : {"api_key", "apikey", "token", "password"}) {
+        if (auto* v = settings.if_contains(key)) {
+            if (v->is_string()) secrets[key == std::string("apikey") ? "api_key" : key] = std::string(v->get_string());
+            settings.erase(key);
+        }
+    }
+    if (auto* s = settings.if_contains("secrets"); s && s->is_object()) {
+        for (const auto& kv : s->get_object())
+            if (kv.value().is_string()) secrets[std::string(kv.key())] = std::string(kv.value().get_string());
+        settings.erase("secrets");
+    }
+}
+
+void read_file(const std::filesystem::path& path, Config& c) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        c.errors.push_back("cannot read config file " + path.string());
+        return;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    json::parse_options opts;
+    opts.allow_comments = true;
+    opts.allow_trailing_commas = true;
+    json::error_code ec;
+    json::value root = json::parse(text, ec, {}, opts);
+    if (ec) {
+        c.errors.push_back("config file " + path.string() + " is not valid JSON: " + ec.message());
+        return;
+    }
+    if (!root.is_object()) {
+        c.errors.push_back("config file " + path.string() + " must hold a JSON object");
+        return;
+    }
+    c.file = path;
+    const json::object& o = root.get_object();
+    if (auto* r = o.if_contains("routing")) {
+        if (!r->is_object()) {
+            c.errors.push_back(path.string() + ": \"routing\" must be an object");
+        } else {
+            const auto& ro = r->get_object();
+            if (auto* p = ro.if_contains("provider")) {
+                if (p->is_string()) {
+                    c.provider = std::string(p->get_string());
+                    c.provider_explicit = true;
+                }
+                else c.errors.push_back(path.string() + ": routing.provider must be a string");
+            }
+            if (auto* f = ro.if_contains("fallback_order")) {
+                c.fallback_order.clear();
+                if (f->is_array()) {
+                    for (const auto& v : f->get_array())
+                        if (v.is_string()) c.fallback_order.emplace_back(v.get_string());
+                        else c.errors.push_back(path.string() + ": routing.fallback_order must hold strings");
+                } else if (f->is_string()) {
+                    c.fallback_order = split_list(f->get_string());
+                } else {
+                    c.errors.push_back(path.string() + ": routing.fallback_order must be a list of provider ids");
+                }
+            }
+            if (auto* e = ro.if_contains("fallback_enabled")) {
+                if (e->is_bool()) c.fallback_enabled = e->get_bool();
+                else c.errors.push_back(path.string() + ": routing.fallback_enabled must be true or false");
+            }
+        }
+    }
+    if (auto* p = o.if_contains("providers")) {
+        if (!p->is_object()) {
+            c.errors.push_back(path.string() + ": \"providers\" must be an object keyed by plugin id");
+        } else {
+            for (const auto& kv : p->get_object()) {
+                if (!kv.value().is_object()) {
+                    c.providers[std::string(kv.key())].invalid_reason =
+                        path.string() + ": providers." + std::string(kv.key()) + " must be an object";
+                    continue;
+                }
+                auto& pc = c.providers[std::string(kv.key())];
+                pc.settings = kv.value().get_object();
+                split_secrets(pc.settings, pc.secrets);
+                if (auto* mr = pc.settings.if_contains("max_retries")) {
+                    if (mr->is_int64() && mr->get_int64() >= 0 && mr->get_int64() <= 10)
+                        pc.max_retries = static_cast<int>(mr->get_int64());
+                    else
+                        pc.invalid_reason = path.string() + ": providers." + std::string(kv.key()) +
+                                            ".max_retries must be an integer from 0 to 10";
+                }
+            }
+        }
+    }
+}
+
+void invalid(ProviderConfig& pc, const std::string& var, const std::string& value, const std::string& want) {
+    if (pc.invalid_reason.empty()) pc.invalid_reason = var + "=\"" + value + "\" is not " + want;
+}
+
+// The original's environment variables for the first-party providers.
+void apply_env(const Environment& env, Config& c) {
+    if (auto* v = env_get(env, "LLM_PROVIDER"); v && !trim(*v).empty()) {
+        c.provider = trim(*v);
+        c.provider_explicit = true;
+    }
+    if (auto* v = env_get(env, "LLM_FALLBACK_ORDER")) c.fallback_order = split_list(*v);
+    if (auto* v = env_get(env, "LLM_FALLBACK_ENABLED")) {
+        if (auto b = parse_bool(*v)) c.fallback_enabled = *b;
+        else c.errors.push_back("LLM_FALLBACK_ENABLED=\"" + *v + "\" is not true or false");
+    }
+
+    auto& ollama = c.providers["ollama"];
+    const std::string* url = env_get(env, "OLLAMA_URL");
+    if (!url) url = env_get(env, "OLLAMA_BASE_URL");
+    if (url) ollama.settings["url"] = *url;
+    if (auto* v = env_get(env, "OLLAMA_MODEL")) ollama.settings["model"] = *v;
+    if (auto* v = env_get(env, "OLLAMA_TIMEOUT")) {
+        if (auto t = parse_positive(*v)) ollama.settings["timeout_s"] = *t;
+        else invalid(ollama, "OLLAMA_TIMEOUT", *v, "a positive number of seconds");
+    }
+    if (auto* v = env_get(env, "OLLAMA_AUTO_DOWNLOAD")) {
+        if (auto b = parse_bool(*v)) ollama.settings["auto_download"] = *b;
+        else invalid(ollama, "OLLAMA_AUTO_DOWNLOAD", *v, "true or false");
+    }
+    if (!ollama.settings.contains("model")) ollama.settings["model"] = "qwen2.5:7b";
+
+    auto& claude = c.providers["claude"];
+    const std::string* key = env_get(env, "CLAUDE_API_KEY");
+    if (!key || key->empty()) key = env_get(env, "ANTHROPIC_API_KEY");
+    if (key && !key->empty()) claude.secrets["api_key"] = *key;
+    if (auto* v = env_get(env, "CLAUDE_MODEL")) claude.settings["model"] = *v;
+    if (auto* v = env_get(env, "CLAUDE_MAX_TOKENS")) {
+        if (auto n = parse_int(*v, 1)) claude.settings["max_tokens"] = *n;
+        else invalid(claude, "CLAUDE_MAX_TOKENS", *v, "a positive integer");
+    }
+    if (auto* v = env_get(env, "CLAUDE_TIMEOUT")) {
+        if (auto t = parse_positive(*v)) claude.settings["timeout_s"] = *t;
+        else invalid(claude, "CLAUDE_TIMEOUT", *v, "a positive number of seconds");
+    }
+    if (auto* v = env_get(env, "CLAUDE_MAX_RETRIES")) {
+        if (auto n = parse_int(*v, 0); n && *n <= 10) claude.max_retries = static_cast<int>(*n);
+        else invalid(claude, "CLAUDE_MAX_RETRIES", *v, "an integer from 0 to 10");
+    }
+    if (auto* v = env_get(env, "CLAUDE_BASE_URL")) claude.settings["base_url"] = *v;
+    if (auto* v = env_get(env, "CLAUDE_CA_FILE")) claude.settings["ca_file"] = *v;
+}
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+    std::string t = lower(trim(text));
+    if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+    if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+    return std::nullopt;
+}
+
+std::vector<std::string> Config::order() const {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& id) {
+        if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    };
+    add(provider);
+    for (const auto& id : fallback_order) add(id);
+    return out;
+}
+
+const ProviderConfig* Config::provider_config(const std::string& id) const {
+    auto it = providers.find(id);
+    return it == providers.end() ? nullptr : &it->second;
+}
+
+Config load(const Sources& s) {
+    Config c;
+    std::error_code ec;
+    if (s.file) read_file(*s.file, c);
+    else if (std::filesystem::exists(s.default_file, ec)) read_file(s.default_file, c);
+    apply_env(s.env, c);
+    if (s.provider_flag) {
+        c.provider = *s.provider_flag;
+        c.provider_explicit = true;
+    }
+    return c;
+}
+
+Environment process_environment() {
+    Environment env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string_view::npos) env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+    return env;
+}
+
+}  // namespace autoarr::config

@@ -1,0 +1,55 @@
+// AutoArr's configuration: defaults < JSON file < environment < flags.
+// Every provider (any plugin id) gets its own settings object from the
+// file's "providers" section; secrets are split out of it so they reach a
+// plugin only through the host's secret service (ABI-16), never as config
+// text. See docs/configuration.md.
+#pragma once
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace autoarr::config {
+
+struct ProviderConfig {
+    boost::json::object settings;                 // passed to instance_create as JSON
+    std::map<std::string, std::string> secrets;   // served by get_secret (e.g. "api_key")
+    std::string invalid_reason;                   // non-empty: the provider is unavailable, this says why
+    std::optional<int> max_retries;               // router retries for this provider
+};
+
+struct Config {
+    std::string provider = "ollama";       // LLM_PROVIDER
+    bool provider_explicit = false;        // set by the file, LLM_PROVIDER or --provider (not the default)
+    std::vector<std::string> fallback_order;  // LLM_FALLBACK_ORDER
+    bool fallback_enabled = true;          // LLM_FALLBACK_ENABLED
+    std::map<std::string, ProviderConfig> providers;
+    std::optional<std::filesystem::path> file;  // the file that was read, if any
+    std::vector<std::string> errors;       // problems that make the whole configuration unusable
+
+    // The configured order: provider, then the fallback order, without repeats.
+    std::vector<std::string> order() const;
+    const ProviderConfig* provider_config(const std::string& id) const;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+struct Sources {
+    Environment env;
+    std::optional<std::filesystem::path> file;   // --config; else default_file when it exists
+    std::filesystem::path default_file = "/etc/autoarr/config.json";
+    std::optional<std::string> provider_flag;    // --provider
+};
+
+Config load(const Sources& sources);
+
+// The process environment as a map (for Sources::env).
+Environment process_environment();
+
+// "true/false/1/0/yes/no/on/off" in any case.
+std::optional<bool> parse_bool(std::string_view text);
+
+}  // namespace autoarr::config

@@ -1,0 +1,118 @@
+// Configuration precedence (flag > env > file > default), the original's
+// variable names and aliases, per-plugin sections, secrets kept out of
+// settings, and invalid values named.
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "support/temp_dir.h"
+
+namespace autoarr::config {
+namespace {
+
+Config load_with(Environment env, const std::string& file_text = "", std::optional<std::string> flag = {}) {
+    static test::TempDir dir;
+    Sources s;
+    s.env = std::move(env);
+    s.default_file = dir.path() / "absent.json";
+    if (!file_text.empty()) {
+        test::write_file(dir.path() / "config.json", file_text);
+        s.file = dir.path() / "config.json";
+    }
+    s.provider_flag = std::move(flag);
+    return load(s);
+}
+
+TEST(ConfigTest, Defaults) {
+    auto c = load_with({});
+    EXPECT_EQ(c.provider, "ollama");
+    EXPECT_FALSE(c.provider_explicit);
+    EXPECT_TRUE(c.fallback_enabled);
+    EXPECT_EQ(c.providers["ollama"].settings.at("model"), "qwen2.5:7b");
+    EXPECT_TRUE(c.errors.empty());
+}
+
+TEST(ConfigTest, FallbackOrderIsTrimmedAndExplicitProviderGoesFirst) {
+    auto c = load_with({{"LLM_PROVIDER", "claude"}, {"LLM_FALLBACK_ORDER", " ollama , claude,, x "}});
+    EXPECT_EQ(c.order(), (std::vector<std::string>{"claude", "ollama", "x"}));
+}
+
+TEST(ConfigTest, BooleansInAnyCase) {
+    for (auto [text, want] : std::vector<std::pair<std::string, bool>>{
+             {"TRUE", true}, {"1", true}, {"False", false}, {"0", false}, {"yes", true}, {"OFF", false}}) {
+        auto c = load_with({{"LLM_FALLBACK_ENABLED", text}, {"OLLAMA_AUTO_DOWNLOAD", text}});
+        EXPECT_EQ(c.fallback_enabled, want) << text;
+        EXPECT_EQ(c.providers["ollama"].settings.at("auto_download").as_bool(), want) << text;
+    }
+    auto bad = load_with({{"LLM_FALLBACK_ENABLED", "maybe"}});
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_NE(bad.errors[0].find("LLM_FALLBACK_ENABLED=\"maybe\""), std::string::npos);
+}
+
+TEST(ConfigTest, OllamaUrlAliasAndPrecedence) {
+    EXPECT_EQ(load_with({{"OLLAMA_BASE_URL", "http://b:1"}}).providers["ollama"].settings.at("url"), "http://b:1");
+    EXPECT_EQ(load_with({{"OLLAMA_BASE_URL", "http://b:1"}, {"OLLAMA_URL", "http://a:1"}})
+                  .providers["ollama"].settings.at("url"),
+              "http://a:1");
+}
+
+TEST(ConfigTest, ClaudeKeyAliasGoesToSecretsNotSettings) {
+    auto c = load_with({{"ANTHROPIC_API_KEY", "sk-ant-1"}});
+    EXPECT_EQ(c.providers["claude"].secrets.at("api_key"), "sk-ant-1");
+    EXPECT_EQ(load_with({{"ANTHROPIC_API_KEY", "b"}, {"CLAUDE_API_KEY", "a"}}).providers["claude"].secrets.at("api_key"),
+              "a");
+    EXPECT_EQ(boost::json::serialize(c.providers["claude"].settings).find("sk-ant"), std::string::npos);
+}
+
+TEST(ConfigTest, InvalidValueMakesOnlyThatProviderUnavailableAndNamesTheVariable) {
+    auto c = load_with({{"CLAUDE_TIMEOUT", "abc"}, {"OLLAMA_TIMEOUT", "30"}});
+    EXPECT_EQ(c.providers["claude"].invalid_reason, "CLAUDE_TIMEOUT=\"abc\" is not a positive number of seconds");
+    EXPECT_TRUE(c.providers["ollama"].invalid_reason.empty());
+    EXPECT_EQ(c.providers["ollama"].settings.at("timeout_s").as_double(), 30.0);
+    EXPECT_TRUE(c.errors.empty());
+    EXPECT_NE(load_with({{"CLAUDE_MAX_TOKENS", "-5"}}).providers["claude"].invalid_reason.find("CLAUDE_MAX_TOKENS"),
+              std::string::npos);
+    EXPECT_NE(load_with({{"CLAUDE_MAX_RETRIES", "99"}}).providers["claude"].invalid_reason.find("CLAUDE_MAX_RETRIES"),
+              std::string::npos);
+    EXPECT_EQ(load_with({{"CLAUDE_MAX_RETRIES", "4"}}).providers["claude"].max_retries, 4);
+}
+
+TEST(ConfigTest, FileWithCommentsAndAnyPluginSection) {
+    const char* file = R"({
+      // routing
+      "routing": {"provider": "my-plugin", "fallback_order": ["ollama"], "fallback_enabled": false},
+      "providers": {
+        "my-plugin": {"endpoint": "http://x", "api_key": "secret-1", "max_retries": 1,},
+        "ollama": {"url": "http://file:11434", "model": "llama3"}
+      }
+    })";
+    auto c = load_with({}, file);
+    ASSERT_TRUE(c.errors.empty()) << c.errors[0];
+    EXPECT_EQ(c.order(), (std::vector<std::string>{"my-plugin", "ollama"}));
+    EXPECT_FALSE(c.fallback_enabled);
+    EXPECT_EQ(c.providers["my-plugin"].settings.at("endpoint"), "http://x");
+    EXPECT_FALSE(c.providers["my-plugin"].settings.contains("api_key"));
+    EXPECT_EQ(c.providers["my-plugin"].secrets.at("api_key"), "secret-1");
+    EXPECT_EQ(c.providers["my-plugin"].max_retries, 1);
+    EXPECT_EQ(c.providers["ollama"].settings.at("model"), "llama3");
+}
+
+TEST(ConfigTest, FlagBeatsEnvBeatsFile) {
+    const char* file = R"({"routing": {"provider": "from-file"}, "providers": {"ollama": {"model": "file-model"}}})";
+    auto c = load_with({{"LLM_PROVIDER", "from-env"}, {"OLLAMA_MODEL", "env-model"}}, file, "from-flag");
+    EXPECT_EQ(c.provider, "from-flag");
+    EXPECT_EQ(c.providers["ollama"].settings.at("model"), "env-model");
+    EXPECT_EQ(load_with({{"LLM_PROVIDER", "from-env"}}, file).provider, "from-env");
+    EXPECT_EQ(load_with({}, file).provider, "from-file");
+}
+
+TEST(ConfigTest, BrokenFileIsAnErrorNamingTheFile) {
+    auto c = load_with({}, "{\"routing\": [");
+    ASSERT_EQ(c.errors.size(), 1u);
+    EXPECT_NE(c.errors[0].find("is not valid JSON"), std::string::npos);
+    auto d = load_with({}, R"({"routing": {"fallback_enabled": "yes"}})");
+    ASSERT_EQ(d.errors.size(), 1u);
+    EXPECT_NE(d.errors[0].find("routing.fallback_enabled must be true or false"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace autoarr::config
