@@ -1,34 +1,356 @@
-// The Ollama provider plugin. This build carries the plugin's ABI surface and
-// configuration; the backend protocol lands with its own issue, and until
-// then every backend call reports AUTOARR_ERR_UNSUPPORTED with a clear
-// message rather than pretending to work.
+// The Ollama provider plugin: Ollama's native HTTP API (/api/chat, /api/tags,
+// /api/pull), the default, private, local provider. Protocol facts:
+// tests/fixtures/PROTOCOLS.md §1.
 #include <autoarr/provider.hpp>
 
+#include <boost/json.hpp>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+
+#include "http/client.h"
+#include "http/line_splitter.h"
+#include "ollama_protocol.h"
 
 namespace {
 
 using autoarr::sdk::Error;
+using namespace autoarr;
+namespace json = boost::json;
+using Steady = std::chrono::steady_clock;
 
-class OllamaProvider final : public autoarr::sdk::Provider {
-public:
-    static std::unique_ptr<OllamaProvider> create(std::string_view config_json) {
-        return std::make_unique<OllamaProvider>(std::string(config_json));
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+Steady::time_point deadline_for(const sdk::Call& call, double limit_s) {
+    auto limit = Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(limit_s));
+    if (auto left = call.remaining_ns()) return std::min(limit, Steady::now() + std::chrono::nanoseconds(*left));
+    return limit;
+}
+
+Error from_http(const http::HttpError& e, const std::string& where) {
+    switch (e.kind()) {
+        case http::FailureKind::timeout: return Error(AUTOARR_ERR_DEADLINE_EXCEEDED, "ollama: " + std::string(e.what()));
+        case http::FailureKind::cancelled: return Error(AUTOARR_ERR_CANCELLED, "ollama: request cancelled");
+        case http::FailureKind::io:
+            if (e.response_started())
+                return Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: incomplete response: " + std::string(e.what()), 0, -1,
+                             AUTOARR_ERROR_FLAG_INCOMPLETE | AUTOARR_ERROR_FLAG_RETRYABLE);
+            [[fallthrough]];
+        case http::FailureKind::connect:
+        case http::FailureKind::tls:
+            return Error(AUTOARR_ERR_UNAVAILABLE, "ollama: cannot reach " + where + ": " + e.what(), 0, -1,
+                         AUTOARR_ERROR_FLAG_RETRYABLE);
+        case http::FailureKind::protocol:
+            return Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: " + std::string(e.what()));
     }
-    explicit OllamaProvider(std::string config) : config_(std::move(config)) {}
+    return Error(AUTOARR_ERR_INTERNAL, e.what());
+}
 
-    autoarr::sdk::Capabilities capabilities() const override { return {AUTOARR_CAP_THREAD_SAFE, 0}; }
-    std::string health(const autoarr::sdk::Call&) override { throw not_yet(); }
-    std::string complete(const autoarr::sdk::Call&, std::string_view) override { throw not_yet(); }
+Error from_status(int status, std::string_view body, const http::ResponseHead& head) {
+    std::string msg = "ollama: HTTP " + std::to_string(status) + ": " + ollama::error_message(body);
+    int64_t retry_after = -1;
+    if (const auto* ra = head.find("retry-after")) {
+        try {
+            retry_after = static_cast<int64_t>(std::stod(*ra) * 1000);
+        } catch (...) {
+        }
+    }
+    switch (status) {
+        case 400: return Error(AUTOARR_ERR_INVALID_ARGUMENT, msg, status);
+        case 401: return Error(AUTOARR_ERR_AUTH_FAILED, msg, status, -1, AUTOARR_ERROR_FLAG_AUTH_FAILED);
+        case 403:
+            return Error(AUTOARR_ERR_PERMISSION_DENIED,
+                         msg + " (Ollama rejects Host headers it does not trust; use an IP address or localhost in "
+                               "OLLAMA_URL, or set OLLAMA_ORIGINS/OLLAMA_HOST on the server)",
+                         status);
+        case 404: return Error(AUTOARR_ERR_NOT_FOUND, msg, status);
+        case 413: return Error(AUTOARR_ERR_REQUEST_TOO_LARGE, msg, status);
+        case 429:
+        case 503: return Error(AUTOARR_ERR_RATE_LIMITED, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
+        default:
+            if (status >= 500) return Error(AUTOARR_ERR_BACKEND_ERROR, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
+            return Error(AUTOARR_ERR_BACKEND_ERROR, msg, status);
+    }
+}
+
+// Links the host's cancellation of a call to an in-flight HTTP request.
+struct CancelLink {
+    http::CallHandle handle;
+    sdk::CancelRegistration reg;
+    explicit CancelLink(const sdk::Call& call) : reg(call.on_cancel([this] { handle.cancel(); })) {}
+};
+
+class OllamaProvider final : public sdk::Provider {
+public:
+    static std::unique_ptr<OllamaProvider> create(std::string_view config) {
+        ollama::Settings s;
+        try {
+            s = ollama::parse_settings(config);
+        } catch (const std::invalid_argument& e) {
+            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("ollama: ") + e.what());
+        }
+        std::string why;
+        auto url = http::parse_base_url(s.url, why);
+        if (!url) throw Error(AUTOARR_ERR_CONFIG_INVALID, "ollama: setting \"url\": " + why);
+        return std::make_unique<OllamaProvider>(std::move(s), std::move(*url));
+    }
+
+    OllamaProvider(ollama::Settings s, http::BaseUrl url)
+        : s_(std::move(s)), where_(url.host_header), client_(std::move(url), options()) {}
+
+    sdk::Capabilities capabilities() const override {
+        return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
+                    AUTOARR_CAP_LIST_MODELS,
+                0};
+    }
+
+    std::string health(const sdk::Call& call) override {
+        auto models = fetch_models(call, /*force=*/true);
+        json::object o;
+        json::array names;
+        for (const auto& m : models) names.emplace_back(m);
+        bool present = has_model(models, s_.model);
+        o["status"] = present ? "healthy" : "degraded";
+        if (!present) {
+            std::string list;
+            for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
+            o["reason"] = "model '" + s_.model + "' is not pulled" +
+                          (list.empty() ? std::string("; no models are pulled") : "; available: " + list) +
+                          (s_.auto_download ? " (it will be pulled on first use)" : "");
+        }
+        o["models"] = std::move(names);
+        return json::serialize(o);
+    }
+
+    std::string list_models(const sdk::Call& call) override {
+        json::array arr;
+        for (const auto& m : fetch_models(call, false)) arr.push_back(json::object{{"id", m}});
+        return json::serialize(json::object{{"models", std::move(arr)}});
+    }
+
+    std::string complete(const sdk::Call& call, std::string_view request) override {
+        const std::string body = build_body(request, false);
+        const std::string model = ollama::request_model(request, s_);
+        for (int attempt = 0;; ++attempt) {
+            CancelLink link(call);
+            std::pair<http::ResponseHead, std::string> r;
+            try {
+                r = client_.fetch(post("/api/chat", body), deadline_for(call, s_.timeout_s), &link.handle);
+            } catch (const http::HttpError& e) {
+                throw from_http(e, where_);
+            }
+            auto& [head, text] = r;
+            if (head.status == 404 && attempt == 0 && s_.auto_download) {
+                pull(call, model);
+                continue;
+            }
+            if (head.status != 200) throw from_status(head.status, text, head);
+            auto chunk = ollama::parse_chat_chunk(text);
+            if (!chunk) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer is not a JSON object");
+            if (chunk->error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + *chunk->error, 200);
+            if (!chunk->done)
+                throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer has no done:true (incomplete)", 200, -1,
+                            AUTOARR_ERROR_FLAG_INCOMPLETE);
+            return ollama::chat_response(chunk->content, *chunk, model);
+        }
+    }
+
+    void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
+        const std::string body = build_body(request, true);
+        const std::string model = ollama::request_model(request, s_);
+        for (int attempt = 0;; ++attempt) {
+            StreamState st;
+            CancelLink link(call);
+            try {
+                client_.perform(
+                    post("/api/chat", body), deadline_for(call, s_.timeout_s), &link.handle,
+                    [&](const http::ResponseHead& h) { st.head = h; },
+                    [&](std::string_view piece) { return on_stream_bytes(st, piece, out); });
+            } catch (const http::HttpError& e) {
+                if (st.stopped) throw Error(AUTOARR_ERR_CANCELLED, "ollama: stopped by the host");
+                throw from_http(e, where_);
+            }
+            if (st.stopped) throw Error(AUTOARR_ERR_CANCELLED, "ollama: stopped by the host");
+            if (st.head.status == 404 && attempt == 0 && s_.auto_download) {
+                pull(call, model);
+                continue;
+            }
+            if (st.head.status != 200) throw from_status(st.head.status, st.error_body, st.head);
+            if (st.bad_line) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: " + *st.bad_line, 200);
+            if (st.error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + *st.error, 200);
+            if (!st.final_chunk)
+                throw Error(AUTOARR_ERR_INVALID_RESPONSE,
+                            "ollama: the stream ended without done:true (incomplete" +
+                                (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
+                            200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
+            out.usage(ollama::usage_json(*st.final_chunk));
+            json::value done = json::parse(ollama::chat_response("", *st.final_chunk, model));
+            done.as_object().erase("content");
+            out.done(json::serialize(done));
+            return;
+        }
+    }
 
 private:
-    static Error not_yet() {
-        return Error(AUTOARR_ERR_UNSUPPORTED, "the ollama backend protocol is not implemented in this build");
+    struct StreamState {
+        http::ResponseHead head;
+        http::LineSplitter splitter;
+        std::string error_body;
+        std::optional<std::string> error;
+        std::optional<std::string> bad_line;
+        std::optional<ollama::ChatChunk> final_chunk;
+        bool stopped = false;
+    };
+
+    static http::ClientOptions options() {
+        http::ClientOptions o;
+        o.connect_timeout = std::chrono::milliseconds(2000);
+        o.user_agent = "autoarr-ollama/0.1";
+        return o;
     }
-    std::string config_;
+
+    static http::Request post(std::string target, std::string body) {
+        http::Request r;
+        r.method = "POST";
+        r.target = std::move(target);
+        r.headers = {{"content-type", "application/json"}, {"accept", "application/x-ndjson, application/json"}};
+        r.body = std::move(body);
+        return r;
+    }
+
+    std::string build_body(std::string_view request, bool stream) const {
+        try {
+            return ollama::chat_body(request, s_, stream);
+        } catch (const std::invalid_argument& e) {
+            throw Error(AUTOARR_ERR_INVALID_ARGUMENT, std::string("ollama: ") + e.what());
+        }
+    }
+
+    // Returns false to stop reading (error line, host stop, malformed line).
+    bool on_stream_bytes(StreamState& st, std::string_view piece, sdk::StreamWriter& out) {
+        if (st.head.status != 200) {
+            if (st.error_body.size() < kMaxErrorBody) st.error_body.append(piece.substr(0, kMaxErrorBody));
+            return true;
+        }
+        bool ok = st.splitter.feed(piece, [&](std::string_view line) {
+            if (line.find_first_not_of(" \t") == std::string_view::npos) return true;
+            auto chunk = ollama::parse_chat_chunk(line);
+            if (!chunk) {
+                st.bad_line = "a stream line is not JSON: " + std::string(line.substr(0, 120));
+                return false;
+            }
+            if (chunk->error) {
+                st.error = *chunk->error;
+                return false;
+            }
+            if (!chunk->content.empty() && !out.text(chunk->content)) {
+                st.stopped = true;
+                return false;
+            }
+            if (chunk->done) st.final_chunk = std::move(*chunk);
+            return true;
+        });
+        if (!ok && st.splitter.too_long()) st.bad_line = "a stream line is longer than 8 MiB";
+        return ok;
+    }
+
+    std::vector<std::string> fetch_models(const sdk::Call& call, bool force) {
+        {
+            std::lock_guard lock(models_mutex_);
+            if (!force && models_fetched_ &&
+                Steady::now() - *models_fetched_ < std::chrono::duration<double>(s_.models_ttl_s))
+                return models_;
+        }
+        http::Request r;
+        r.target = "/api/tags";
+        CancelLink link(call);
+        std::pair<http::ResponseHead, std::string> res;
+        try {
+            res = client_.fetch(r, deadline_for(call, s_.health_timeout_s), &link.handle, 16 * 1024 * 1024);
+        } catch (const http::HttpError& e) {
+            throw from_http(e, where_);
+        }
+        if (res.first.status != 200) throw from_status(res.first.status, res.second, res.first);
+        auto names = ollama::parse_tags(res.second);
+        if (!names) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: /api/tags did not return {\"models\": [...]}");
+        std::lock_guard lock(models_mutex_);
+        models_ = *names;
+        models_fetched_ = Steady::now();
+        return models_;
+    }
+
+    static bool has_model(const std::vector<std::string>& models, const std::string& wanted) {
+        for (const auto& m : models)
+            if (ollama::model_matches(wanted, m)) return true;
+        return false;
+    }
+
+    // One POST /api/pull, bounded by its own long timeout (still cancellable).
+    void pull(const sdk::Call& call, const std::string& model) {
+        const auto& host = sdk::module_host();
+        host.log(AUTOARR_LOG_INFO, "pulling model '" + model + "' (auto-download is on)");
+        CancelLink link(call);
+        http::ResponseHead head;
+        http::LineSplitter splitter;
+        std::string last_status, error_body;
+        std::optional<std::string> error;
+        bool success = false;
+        auto deadline = Steady::now() + std::chrono::duration_cast<Steady::duration>(
+                                            std::chrono::duration<double>(s_.pull_timeout_s));
+        auto on_line = [&](std::string_view line) {
+            json::error_code ec;
+            auto v = json::parse(line, ec);
+            if (ec || !v.is_object()) return true;
+            const auto& o = v.get_object();
+            if (const auto* e = o.if_contains("error")) {
+                error = e->is_string() ? std::string(e->get_string()) : json::serialize(*e);
+                return false;
+            }
+            if (const auto* s = o.if_contains("status"); s && s->is_string()) {
+                std::string status(s->get_string());
+                if (status != last_status) {
+                    host.log(AUTOARR_LOG_INFO, "pull " + model + ": " + status);
+                    last_status = status;
+                }
+                if (status == "success") success = true;
+            }
+            return true;
+        };
+        try {
+            client_.perform(
+                post("/api/pull", json::serialize(json::object{{"model", model}, {"stream", true}})), deadline,
+                &link.handle, [&](const http::ResponseHead& h) { head = h; },
+                [&](std::string_view piece) {
+                    if (head.status != 200) {
+                        error_body.append(piece.substr(0, kMaxErrorBody));
+                        return true;
+                    }
+                    return splitter.feed(piece, on_line);
+                });
+        } catch (const http::HttpError& e) {
+            throw from_http(e, where_);
+        }
+        // A one-object answer (stream:false, older servers) has no final LF.
+        if (head.status == 200 && !splitter.pending().empty()) on_line(splitter.pending());
+        if (head.status != 200) throw from_status(head.status, error_body, head);
+        if (error) throw Error(AUTOARR_ERR_NOT_FOUND, "ollama: cannot pull model '" + model + "': " + *error);
+        if (!success)
+            throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the pull of '" + model + "' ended without success");
+        host.log(AUTOARR_LOG_INFO, "pulled model '" + model + "'");
+        std::lock_guard lock(models_mutex_);
+        models_fetched_.reset();  // the list changed
+    }
+
+    ollama::Settings s_;
+    std::string where_;
+    http::Client client_;
+    std::mutex models_mutex_;
+    std::vector<std::string> models_;
+    std::optional<Steady::time_point> models_fetched_;
 };
 
 }  // namespace
 
-AUTOARR_DEFINE_PROVIDER(OllamaProvider, "ollama", "Ollama", "0.1.0", "Local, private models through an Ollama server", 10)
+AUTOARR_DEFINE_PROVIDER(OllamaProvider, "ollama", "Ollama", "0.1.0", "Local, private models through an Ollama server",
+                        10)

@@ -1,0 +1,22 @@
+// A provider's base URL, parsed and checked with Boost.URL.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace autoarr::http {
+
+struct BaseUrl {
+    bool tls = false;
+    std::string host;         // without brackets for IPv6
+    std::string port;         // always set ("80"/"443" by default)
+    std::string path_prefix;  // "" or "/prefix" (no trailing slash)
+    std::string host_header;  // "host:port" as sent in Host
+    bool is_loopback() const;  // 127.0.0.0/8, ::1 or "localhost"
+};
+
+// nullopt with `error` naming what is wrong.
+std::optional<BaseUrl> parse_base_url(std::string_view text, std::string& error);
+
+}  // namespace autoarr::http

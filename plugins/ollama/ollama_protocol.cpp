@@ -1,0 +1,186 @@
+#include "ollama_protocol.h"
+
+#include <stdexcept>
+
+namespace autoarr::ollama {
+namespace json = boost::json;
+
+namespace {
+
+double positive_number(const json::object& o, const char* key, double fallback) {
+    const auto* v = o.if_contains(key);
+    if (!v) return fallback;
+    if (!v->is_number() || !(v->to_number<double>() > 0))
+        throw std::invalid_argument(std::string("setting \"") + key + "\" must be a positive number");
+    return v->to_number<double>();
+}
+
+json::object parse_object(std::string_view text, const char* what) {
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + " must be a JSON object");
+    return std::move(v.get_object());
+}
+
+}  // namespace
+
+Settings parse_settings(std::string_view text) {
+    Settings s;
+    json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
+    if (const auto* v = o.if_contains("url")) {
+        if (!v->is_string() || v->get_string().empty()) throw std::invalid_argument("setting \"url\" must be a URL string");
+        s.url = std::string(v->get_string());
+    }
+    if (const auto* v = o.if_contains("model")) {
+        if (!v->is_string() || v->get_string().empty())
+            throw std::invalid_argument("setting \"model\" must be a non-empty string");
+        s.model = std::string(v->get_string());
+    }
+    s.timeout_s = positive_number(o, "timeout_s", s.timeout_s);
+    s.pull_timeout_s = positive_number(o, "pull_timeout_s", s.pull_timeout_s);
+    s.health_timeout_s = positive_number(o, "health_timeout_s", s.health_timeout_s);
+    s.models_ttl_s = positive_number(o, "models_ttl_s", s.models_ttl_s);
+    if (const auto* v = o.if_contains("auto_download")) {
+        if (!v->is_bool()) throw std::invalid_argument("setting \"auto_download\" must be true or false");
+        s.auto_download = v->get_bool();
+    }
+    if (const auto* v = o.if_contains("keep_alive")) {
+        if (!v->is_number() && !v->is_string())
+            throw std::invalid_argument("setting \"keep_alive\" must be seconds or a duration such as \"5m\"");
+        s.keep_alive = *v;
+    }
+    return s;
+}
+
+std::string request_model(std::string_view request_json, const Settings& settings) {
+    json::object req = parse_object(request_json, "the chat request");
+    if (const auto* m = req.if_contains("model"); m && m->is_string() && !m->get_string().empty())
+        return std::string(m->get_string());
+    return settings.model;
+}
+
+std::string chat_body(std::string_view request_json, const Settings& settings, bool stream) {
+    json::object req = parse_object(request_json, "the chat request");
+    json::object body;
+    body["model"] = request_model(request_json, settings);
+
+    const auto* msgs = req.if_contains("messages");
+    if (!msgs || !msgs->is_array() || msgs->get_array().empty())
+        throw std::invalid_argument("\"messages\" must be a non-empty array");
+    json::array out;
+    for (const auto& m : msgs->get_array()) {
+        if (!m.is_object()) throw std::invalid_argument("every message must be an object");
+        const auto* role = m.get_object().if_contains("role");
+        const auto* content = m.get_object().if_contains("content");
+        if (!role || !role->is_string()) throw std::invalid_argument("every message needs a string \"role\"");
+        std::string r(role->get_string());
+        if (r != "system" && r != "user" && r != "assistant")
+            throw std::invalid_argument("message role \"" + r + "\" is not system, user or assistant");
+        if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
+        out.push_back(json::object{{"role", r}, {"content", content->get_string()}});
+    }
+    body["messages"] = std::move(out);
+    body["stream"] = stream;
+    if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
+        if (f->is_string() && f->get_string() == "json") body["format"] = "json";
+        else if (f->is_object()) body["format"] = *f;
+        else throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
+    }
+    json::object options;
+    if (const auto* o = req.if_contains("options"); o && o->is_object()) options = o->get_object();
+    if (const auto* t = req.if_contains("temperature"); t && !t->is_null()) {
+        if (!t->is_number()) throw std::invalid_argument("\"temperature\" must be a number");
+        options["temperature"] = t->to_number<double>();
+    }
+    if (const auto* mt = req.if_contains("max_tokens"); mt && !mt->is_null()) {
+        if (!mt->is_int64() || mt->get_int64() <= 0) throw std::invalid_argument("\"max_tokens\" must be a positive integer");
+        options["num_predict"] = mt->get_int64();
+    }
+    if (const auto* st = req.if_contains("stop"); st && !st->is_null()) {
+        if (!st->is_array()) throw std::invalid_argument("\"stop\" must be an array of strings");
+        options["stop"] = *st;
+    }
+    if (!options.empty()) body["options"] = std::move(options);
+    if (settings.keep_alive) body["keep_alive"] = *settings.keep_alive;
+    return json::serialize(body);
+}
+
+std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const json::object& o = v.get_object();
+    ChatChunk c;
+    // Like the official client: look for "error" before anything else.
+    if (const auto* e = o.if_contains("error")) {
+        c.error = e->is_string() ? std::string(e->get_string()) : json::serialize(*e);
+        return c;
+    }
+    if (const auto* m = o.if_contains("message"); m && m->is_object())
+        if (const auto* content = m->get_object().if_contains("content"); content && content->is_string())
+            c.content = std::string(content->get_string());
+    if (const auto* r = o.if_contains("response"); r && r->is_string()) c.content = std::string(r->get_string());
+    if (const auto* d = o.if_contains("done"); d && d->is_bool()) c.done = d->get_bool();
+    if (const auto* dr = o.if_contains("done_reason"); dr && dr->is_string()) c.done_reason = std::string(dr->get_string());
+    if (const auto* p = o.if_contains("prompt_eval_count"); p && p->is_int64()) c.prompt_tokens = p->get_int64();
+    if (const auto* e = o.if_contains("eval_count"); e && e->is_int64()) c.completion_tokens = e->get_int64();
+    if (const auto* m = o.if_contains("model"); m && m->is_string()) c.model = std::string(m->get_string());
+    return c;
+}
+
+std::string normalise_finish_reason(std::string_view r) {
+    if (r == "length") return "length";
+    if (r.empty() || r == "stop" || r == "load" || r == "unload") return "stop";
+    return "error";
+}
+
+std::string usage_json(const ChatChunk& f) {
+    json::object u;
+    u["prompt_tokens"] = f.prompt_tokens.value_or(0);
+    u["completion_tokens"] = f.completion_tokens.value_or(0);
+    return json::serialize(u);
+}
+
+std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model) {
+    json::object o;
+    o["content"] = content;
+    o["model"] = f.model.empty() ? model : f.model;
+    o["usage"] = json::parse(usage_json(f));
+    o["finish_reason"] = normalise_finish_reason(f.done_reason);
+    o["raw_finish_reason"] = f.done_reason;
+    return json::serialize(o);
+}
+
+std::optional<std::vector<std::string>> parse_tags(std::string_view body) {
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto* models = v.get_object().if_contains("models");
+    if (!models || !models->is_array()) return std::nullopt;
+    std::vector<std::string> names;
+    for (const auto& m : models->get_array()) {
+        if (!m.is_object()) continue;
+        const auto* n = m.get_object().if_contains("name");
+        if (!n) n = m.get_object().if_contains("model");
+        if (n && n->is_string()) names.emplace_back(n->get_string());
+    }
+    return names;
+}
+
+bool model_matches(std::string_view wanted, std::string_view have) {
+    if (wanted == have) return true;
+    if (wanted.find(':') == std::string_view::npos) return have == std::string(wanted) + ":latest";
+    return false;
+}
+
+std::string error_message(std::string_view body) {
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (!ec && v.is_object())
+        if (const auto* e = v.get_object().if_contains("error"); e && e->is_string()) return std::string(e->get_string());
+    std::string text(body.substr(0, 300));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text.empty() ? "(empty body)" : text;
+}
+
+}  // namespace autoarr::ollama

@@ -1,0 +1,431 @@
+// The real Ollama plugin (dlopen'd from the build tree) against a fixture
+// server on loopback that serves tests/fixtures/ollama byte for byte.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "support/fixture_server.h"
+#include "support/provider_harness.h"
+
+namespace autoarr::test {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+json::object manifest_entry(const std::string& file) {
+    static json::value manifest = json::parse(fixture_bytes("ollama/manifest.json"));
+    for (const auto& e : manifest.at("entries").as_array())
+        if (e.at("file").as_string() == file) return e.as_object();
+    throw std::runtime_error("no manifest entry " + file);
+}
+
+std::string expected(const std::string& file, const char* key) {
+    return std::string(manifest_entry(file).at("expected").at(key).as_string());
+}
+
+// The manifest's status, headers and the file's bytes; streams chunked.
+FixtureResponse from_manifest(const std::string& file) {
+    auto e = manifest_entry(file);
+    FixtureResponse r;
+    r.status = static_cast<int>(e.at("status").as_int64());
+    for (const auto& h : e.at("headers").as_object()) r.headers.emplace_back(h.key(), h.value().as_string());
+    r.body = fixture_bytes("ollama/" + file);
+    r.chunked = file.find(".ndjson") != std::string::npos;
+    if (file.find("truncated") != std::string::npos) r.drop_at = r.body.size();  // the connection drops mid-line
+    return r;
+}
+
+class OllamaTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        plugin_ = builtin_plugin("ollama");
+        ASSERT_NE(plugin_, nullptr) << "the ollama plugin did not load from " AUTOARR_BUILTIN_PLUGIN_DIR;
+    }
+    std::unique_ptr<plugin::Instance> make(const std::string& extra = "") {
+        plugin::CallStatus st;
+        auto inst = plugin::Instance::create(
+            plugin_, R"({"url":")" + server_.url() + R"(","model":"llama3.2")" + extra + "}", st);
+        EXPECT_TRUE(st.ok()) << st.message;
+        return inst;
+    }
+    void serve_chat(const std::string& file) {
+        server_.on("POST", "/api/chat", [file](const ReceivedRequest&) { return from_manifest(file); });
+    }
+    plugin::CallStatus complete(plugin::Instance& inst, std::string& out, const std::string& req = chat_request("hi")) {
+        plugin::CallContext ctx;
+        return inst.complete(ctx, req, out);
+    }
+
+    std::shared_ptr<plugin::LoadedPlugin> plugin_;
+    FixtureServer server_;
+};
+
+TEST_F(OllamaTest, StreamFixturesAssembleTheExpectedText) {
+    for (std::string file : {"chat_stream.ndjson", "chat_stream_utf8.ndjson", "chat_stream_json_fenced.ndjson",
+                             "chat_stream_thinking.ndjson"}) {
+        SCOPED_TRACE(file);
+        serve_chat(file);
+        auto inst = make();
+        auto r = stream_call(*inst, chat_request("hi"));
+        ASSERT_TRUE(r.status.ok()) << r.status.message;
+        EXPECT_EQ(r.text, expected(file, "content"));  // thinking chunks never mixed in
+        ASSERT_EQ(r.done.size(), 1u);
+        EXPECT_NE(r.done[0].find("\"finish_reason\":\"stop\""), std::string::npos);
+    }
+}
+
+TEST_F(OllamaTest, StreamUsageAndFinishReason) {
+    serve_chat("chat_stream.ndjson");
+    auto r = stream_call(*make(), chat_request("hi"));
+    ASSERT_TRUE(r.status.ok());
+    ASSERT_EQ(r.usage.size(), 1u);
+    EXPECT_EQ(r.usage[0], R"({"prompt_tokens":31,"completion_tokens":53})");
+    EXPECT_NE(r.done[0].find("\"raw_finish_reason\":\"stop\""), std::string::npos);
+}
+
+TEST_F(OllamaTest, ChunkHostileDeliveryPlans) {
+    for (std::string file : {"chat_stream.chunk_hostile.ndjson", "chat_stream_utf8.ndjson"}) {
+        auto splits = json::parse(fixture_bytes("ollama/" + file + ".splits.json")).as_object();
+        std::vector<std::size_t> offsets;
+        for (const auto& o : splits.at("hostile_offsets").as_array()) offsets.push_back(o.as_int64());
+        for (const auto& o : splits.at("multibyte_continuation_offsets").as_array()) offsets.push_back(o.as_int64());
+        std::sort(offsets.begin(), offsets.end());
+        const std::string want(splits.at("expected").at("content").as_string());
+        const std::size_t n = fixture_bytes("ollama/" + file).size();
+
+        std::vector<std::pair<std::string, std::vector<std::size_t>>> plans = {
+            {"bytewise", plan_bytewise(n)}, {"hostile offsets", plan_at_offsets(n, offsets)}, {"whole", {}}};
+        for (unsigned seed = 1; seed <= 50; ++seed) plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
+        auto inst = make();
+        for (const auto& [name, plan] : plans) {
+            SCOPED_TRACE(file + " / " + name);
+            server_.on("POST", "/api/chat", [file, plan](const ReceivedRequest&) {
+                auto r = from_manifest(file);
+                r.pieces = plan;
+                return r;
+            });
+            auto r = stream_call(*inst, chat_request("hi"));
+            ASSERT_TRUE(r.status.ok()) << r.status.message;
+            ASSERT_EQ(r.text, want);
+        }
+    }
+}
+
+TEST_F(OllamaTest, NonStreamFixtures) {
+    for (std::string file : {"chat_nonstream.json", "chat_nonstream_utf8.json", "chat_nonstream_json_fenced.json"}) {
+        SCOPED_TRACE(file);
+        serve_chat(file);
+        std::string out;
+        auto st = complete(*make(), out);
+        ASSERT_TRUE(st.ok()) << st.message;
+        auto o = json::parse(out).as_object();
+        EXPECT_EQ(o.at("content").as_string(), expected(file, "content"));
+        EXPECT_EQ(o.at("finish_reason"), "stop");
+    }
+    serve_chat("chat_nonstream_format_json.json");
+    std::string out;
+    ASSERT_TRUE(complete(*make(), out, chat_request("city", R"(,"format":"json")")).ok());
+    auto content = json::parse(json::parse(out).at("content").as_string());
+    EXPECT_EQ(content, manifest_entry("chat_nonstream_format_json.json").at("expected").at("content_json"));
+    auto sent = json::parse(server_.requests().back().body).as_object();
+    EXPECT_EQ(sent.at("format"), "json");
+    EXPECT_EQ(sent.at("stream"), false);
+}
+
+TEST_F(OllamaTest, ErrorLineInsideA200StreamIsAnErrorAfterThePartialOutput) {
+    serve_chat("chat_stream_midstream_error.ndjson");
+    auto r = stream_call(*make(), chat_request("hi"));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_BACKEND_ERROR);
+    EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT);
+    EXPECT_EQ(r.text, expected("chat_stream_midstream_error.ndjson", "partial_content"));
+    EXPECT_NE(r.status.message.find(expected("chat_stream_midstream_error.ndjson", "error")), std::string::npos);
+    EXPECT_TRUE(r.done.empty());
+}
+
+TEST_F(OllamaTest, TruncatedStreamIsIncompleteNeverSuccess) {
+    serve_chat("chat_stream_truncated.ndjson");
+    auto r = stream_call(*make(), chat_request("hi"));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_INVALID_RESPONSE);
+    EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_INCOMPLETE);
+    EXPECT_EQ(r.text, expected("chat_stream_truncated.ndjson", "partial_content"));
+}
+
+TEST_F(OllamaTest, ConnectionDroppedMidStreamAtManyOffsets) {
+    const std::string body = fixture_bytes("ollama/chat_stream.ndjson");
+    auto inst = make();
+    for (std::size_t cut : {std::size_t{1}, std::size_t{117}, body.size() / 2, body.size() - 2}) {
+        SCOPED_TRACE(cut);
+        server_.on("POST", "/api/chat", [cut](const ReceivedRequest&) {
+            auto r = from_manifest("chat_stream.ndjson");
+            r.drop_at = cut;
+            return r;
+        });
+        auto r = stream_call(*inst, chat_request("hi"));
+        EXPECT_FALSE(r.status.ok());
+        EXPECT_TRUE(r.done.empty());
+    }
+}
+
+TEST_F(OllamaTest, HttpErrorsMapToTypedCodes) {
+    struct Case {
+        std::string file;
+        int32_t code;
+        bool retryable;
+    };
+    const std::vector<Case> cases = {
+        {"errors/404_model_not_found.json", AUTOARR_ERR_NOT_FOUND, false},
+        {"errors/404_model_not_found_legacy.json", AUTOARR_ERR_NOT_FOUND, false},
+        {"errors/400_invalid_json.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_unexpected_eof.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_missing_body.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_model_required.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_does_not_support_chat.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_does_not_support_thinking.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_invalid_think.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/500_runner_error.json", AUTOARR_ERR_BACKEND_ERROR, true},
+        {"errors/503_server_busy.json", AUTOARR_ERR_RATE_LIMITED, true},
+        {"errors/405_method_not_allowed.txt", AUTOARR_ERR_BACKEND_ERROR, false},
+        {"errors/404_unknown_route.txt", AUTOARR_ERR_NOT_FOUND, false},
+    };
+    auto inst = make();
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.file);
+        serve_chat(c.file);
+        std::string out;
+        auto st = complete(*inst, out);
+        EXPECT_EQ(st.code, c.code) << st.message;
+        EXPECT_EQ(bool(st.flags & AUTOARR_ERROR_FLAG_RETRYABLE), c.retryable);
+        EXPECT_EQ(st.http_status, manifest_entry(c.file).at("status").as_int64());
+        // The server's own words reach the message, JSON or plain text.
+        std::string body = fixture_bytes("ollama/" + c.file);
+        auto e = manifest_entry(c.file);
+        std::string words = e.contains("expected") && e.at("expected").as_object().contains("error")
+                                ? std::string(e.at("expected").at("error").as_string())
+                                : body.substr(0, body.find('\n'));
+        EXPECT_NE(st.message.find(words), std::string::npos) << st.message;
+        // Streaming requests get the same mapping before the first byte.
+        auto r = stream_call(*inst, chat_request("hi"));
+        EXPECT_EQ(r.status.code, c.code);
+    }
+}
+
+TEST_F(OllamaTest, HealthUsesTagsAndReportsModels) {
+    server_.on("GET", "/api/tags", [](const ReceivedRequest&) { return from_manifest("tags.json"); });
+    plugin::CallContext ctx;
+    std::string detail;
+    auto st = make()->health(ctx, detail);  // llama3.2 matches llama3.2:latest
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto d = json::parse(detail).as_object();
+    EXPECT_EQ(d.at("status"), "healthy");
+    json::array want;
+    const json::object tags_entry = manifest_entry("tags.json");  // keep it alive through the loop
+    for (const auto& m : tags_entry.at("expected").at("model_names").as_array()) want.push_back(m);
+    EXPECT_EQ(d.at("models"), want);
+
+    detail.clear();
+    ASSERT_TRUE(make(R"(,"model":"mistral")")->health(ctx, detail).ok());
+    d = json::parse(detail).as_object();
+    EXPECT_EQ(d.at("status"), "degraded");
+    EXPECT_NE(std::string(d.at("reason").as_string()).find("model 'mistral' is not pulled; available: qwen3:8b"),
+              std::string::npos)
+        << detail;
+
+    server_.on("GET", "/api/tags", [](const ReceivedRequest&) { return from_manifest("tags_empty.json"); });
+    detail.clear();
+    ASSERT_TRUE(make()->health(ctx, detail).ok());
+    EXPECT_NE(detail.find("no models are pulled"), std::string::npos);
+
+    for (const auto& r : server_.requests()) EXPECT_EQ(r.target, "/api/tags");  // never a completion
+}
+
+TEST_F(OllamaTest, HealthOfAServerThatIsNotThere) {
+    plugin::CallStatus st;
+    auto inst = plugin::Instance::create(plugin_, R"({"url":"http://127.0.0.1:1"})", st);
+    plugin::CallContext ctx;
+    std::string detail;
+    auto h = inst->health(ctx, detail);
+    EXPECT_EQ(h.code, AUTOARR_ERR_UNAVAILABLE);
+    EXPECT_TRUE(h.flags & AUTOARR_ERROR_FLAG_RETRYABLE);
+    EXPECT_NE(h.message.find("127.0.0.1:1"), std::string::npos);
+}
+
+TEST_F(OllamaTest, ModelListIsCachedWithATtl) {
+    server_.on("GET", "/api/tags", [](const ReceivedRequest&) { return from_manifest("tags_recent.json"); });
+    auto inst = make();
+    plugin::CallContext ctx;
+    std::string a, b;
+    ASSERT_TRUE(inst->list_models(ctx, a).ok());
+    ASSERT_TRUE(inst->list_models(ctx, b).ok());
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(server_.requests().size(), 1u);
+    auto short_ttl = make(R"(,"models_ttl_s":0.05)");
+    ASSERT_TRUE(short_ttl->list_models(ctx, a).ok());
+    std::this_thread::sleep_for(80ms);
+    ASSERT_TRUE(short_ttl->list_models(ctx, a).ok());
+    EXPECT_EQ(server_.requests().size(), 3u);
+}
+
+TEST_F(OllamaTest, MissingModelIsPulledOnceWhenAutoDownloadIsOn) {
+    std::atomic<int> chats{0};
+    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) {
+        return ++chats == 1 ? from_manifest("errors/404_model_not_found.json") : from_manifest("chat_nonstream.json");
+    });
+    server_.on("POST", "/api/pull", [](const ReceivedRequest&) { return from_manifest("pull_stream.ndjson"); });
+    std::string out;
+    auto st = complete(*make(R"(,"auto_download":true)"), out);
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto reqs = server_.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[1].target, "/api/pull");
+    EXPECT_EQ(json::parse(reqs[1].body).at("model"), "llama3.2");
+}
+
+TEST_F(OllamaTest, MissingModelWithoutAutoDownloadIsNotFound) {
+    serve_chat("errors/404_model_not_found.json");
+    std::string out;
+    auto st = complete(*make(), out);
+    EXPECT_EQ(st.code, AUTOARR_ERR_NOT_FOUND);
+    for (const auto& r : server_.requests()) EXPECT_NE(r.target, "/api/pull");
+}
+
+TEST_F(OllamaTest, PullOfAnUnknownModelFails) {
+    serve_chat("errors/404_model_not_found.json");
+    server_.on("POST", "/api/pull", [](const ReceivedRequest&) { return from_manifest("pull_stream_not_found.ndjson"); });
+    std::string out;
+    auto st = complete(*make(R"(,"auto_download":true)"), out);
+    EXPECT_EQ(st.code, AUTOARR_ERR_NOT_FOUND);
+    EXPECT_NE(st.message.find("pull model manifest: file does not exist"), std::string::npos) << st.message;
+    server_.on("POST", "/api/pull", [](const ReceivedRequest&) { return from_manifest("pull_nonstream.json"); });
+    st = complete(*make(R"(,"auto_download":true)"), out);  // 404 again, then a one-object success pull, then 404
+    EXPECT_EQ(st.code, AUTOARR_ERR_NOT_FOUND);
+}
+
+TEST_F(OllamaTest, KeepAliveReusesOneConnectionAndSendsAHostOllamaAccepts) {
+    serve_chat("chat_nonstream.json");
+    auto inst = make();
+    for (int i = 0; i < 5; ++i) {
+        std::string out;
+        ASSERT_TRUE(complete(*inst, out).ok());
+    }
+    EXPECT_EQ(server_.connections(), 1u);
+    EXPECT_EQ(server_.requests()[0].headers.at("host"), "127.0.0.1:" + std::to_string(server_.port()));
+}
+
+TEST_F(OllamaTest, RequestMapping) {
+    serve_chat("chat_nonstream.json");
+    std::string out;
+    auto st = complete(*make(R"(,"keep_alive":"10m")"), out,
+                       R"({"model":"qwen3:8b","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],
+                          "temperature":0.2,"max_tokens":64,"stop":["\n\n"],"format":{"type":"object"},
+                          "options":{"seed":7,"num_ctx":8192}})");
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto sent = json::parse(server_.requests().back().body).as_object();
+    EXPECT_EQ(sent.at("model"), "qwen3:8b");
+    EXPECT_EQ(sent.at("messages").as_array().size(), 2u);
+    EXPECT_EQ(sent.at("format"), json::parse(R"({"type":"object"})"));
+    EXPECT_EQ(sent.at("keep_alive"), "10m");
+    auto opts = sent.at("options").as_object();
+    EXPECT_EQ(opts.at("temperature").as_double(), 0.2);
+    EXPECT_EQ(opts.at("num_predict"), 64);
+    EXPECT_EQ(opts.at("seed"), 7);
+    EXPECT_EQ(opts.at("num_ctx"), 8192);
+    EXPECT_EQ(opts.at("stop").as_array()[0], "\n\n");
+
+    st = complete(*make(), out, R"({"messages":[{"role":"tool","content":"x"}]})");
+    EXPECT_EQ(st.code, AUTOARR_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(st.message.find("role \"tool\""), std::string::npos);
+}
+
+TEST_F(OllamaTest, CancellationClosesTheSocketPromptly) {
+    server_.on("POST", "/api/chat", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.hang = true;
+        return r;
+    });
+    auto inst = make();
+    plugin::CancelToken token;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(50ms);
+        token.cancel();
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = stream_call(*inst, chat_request("hi"), 0, &token);
+    canceller.join();
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_CANCELLED) << r.status.message;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST_F(OllamaTest, DeadlineIsHonoured) {
+    server_.on("POST", "/api/chat", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.hang = true;
+        return r;
+    });
+    auto inst = make();
+    auto t0 = std::chrono::steady_clock::now();
+    plugin::CallContext ctx(plugin::monotonic_now_ns() + 200'000'000);
+    std::string out;
+    auto st = inst->complete(ctx, chat_request("hi"), out);
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(st.code, AUTOARR_ERR_DEADLINE_EXCEEDED) << st.message;
+    EXPECT_GE(took, 190ms);
+    EXPECT_LT(took, 1s);
+}
+
+TEST_F(OllamaTest, InvalidSettingsAreConfigErrors) {
+    for (const char* cfg : {R"({"url":"ftp://x"})", R"({"url":"not a url"})", R"({"timeout_s":"abc"})",
+                            R"({"auto_download":"yes"})", R"({"model":""})", "[1]"}) {
+        plugin::CallStatus st;
+        EXPECT_EQ(plugin::Instance::create(plugin_, cfg, st), nullptr) << cfg;
+        EXPECT_EQ(st.code, AUTOARR_ERR_CONFIG_INVALID) << cfg;
+        EXPECT_EQ(st.message.rfind("ollama: ", 0), 0u) << st.message;
+    }
+}
+
+TEST_F(OllamaTest, ConcurrentRequestsOnOneInstance) {
+    serve_chat("chat_nonstream.json");
+    auto inst = make();
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 10; ++i) {
+                std::string out;
+                if (complete(*inst, out).ok()) ++ok;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 80);
+    EXPECT_LE(server_.connections(), 8u);
+}
+
+// Every fixture in the manifest is exercised above or by ollama_protocol_test,
+// or is listed here with the reason this client never meets it.
+TEST(OllamaManifest, EveryFixtureIsAccountedFor) {
+    // SKIP-LIST-BEGIN
+    const std::set<std::string> skipped = {
+        // OpenAI-compatible and model-management endpoints this client does not call.
+        "openai_chat_completion.json", "openai_chat_stream.sse", "errors/openai_404_model_not_found.json",
+        "ps.json", "ps_empty.json", "show.json", "version.json", "root.txt"};
+    // SKIP-LIST-END
+    std::string test_sources = fixture_bytes("../ollama/ollama_plugin_test.cpp") +
+                               fixture_bytes("../ollama/ollama_protocol_test.cpp");
+    auto begin = test_sources.find("// SKIP-LIST-BEGIN"), end = test_sources.find("// SKIP-LIST-END");
+    ASSERT_TRUE(begin != std::string::npos && end != std::string::npos);
+    test_sources.erase(begin, end - begin);
+    auto manifest = json::parse(fixture_bytes("ollama/manifest.json"));
+    for (const auto& e : manifest.at("entries").as_array()) {
+        std::string file(e.at("file").as_string());
+        bool used = test_sources.find("\"" + file + "\"") != std::string::npos ||
+                    test_sources.find("\"ollama/" + file + "\"") != std::string::npos;
+        EXPECT_TRUE(used || skipped.count(file)) << file << " is neither exercised nor listed as skipped";
+        EXPECT_FALSE(used && skipped.count(file)) << file;
+    }
+}
+
+}  // namespace
+}  // namespace autoarr::test
