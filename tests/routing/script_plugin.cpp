@@ -76,10 +76,7 @@ public:
             if (i == stream_fail_after_)
                 throw Error(AUTOARR_ERR_BACKEND_ERROR, "stream broke after " + std::to_string(i) + " tokens", 0, -1,
                             AUTOARR_ERROR_FLAG_RETRYABLE);
-            std::string token = "t";  // built in steps: GCC 12 -O3 warns falsely (-Wrestrict) on "t" + s + " "
-            token += std::to_string(i);
-            token += ' ';
-            if (!out.text(token)) throw Error(AUTOARR_ERR_CANCELLED, "stopped");
+            if (!out.text("t" + std::to_string(i) + " ")) throw Error(AUTOARR_ERR_CANCELLED, "stopped");
         }
         out.done(R"({"finish_reason":"stop"})");
     }
