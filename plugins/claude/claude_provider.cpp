@@ -1,34 +1,263 @@
-// The Claude provider plugin. This build carries the plugin's ABI surface and
-// configuration; the backend protocol lands with its own issue, and until
-// then every backend call reports AUTOARR_ERR_UNSUPPORTED with a clear
-// message rather than pretending to work.
+// The Claude provider plugin: Anthropic's Messages API over HTTPS, the cloud
+// fallback. Protocol facts: tests/fixtures/PROTOCOLS.md §2. The plugin never
+// retries by itself: it reports typed errors with retry-after and the host's
+// router decides (docs/routing.md).
 #include <autoarr/provider.hpp>
 
+#include <boost/json.hpp>
+#include <ctime>
 #include <memory>
 #include <string>
+
+#include "claude_protocol.h"
+#include "http/client.h"
+#include "http/provider_glue.h"
 
 namespace {
 
 using autoarr::sdk::Error;
+using namespace autoarr;
+namespace json = boost::json;
 
-class ClaudeProvider final : public autoarr::sdk::Provider {
-public:
-    static std::unique_ptr<ClaudeProvider> create(std::string_view config_json) {
-        return std::make_unique<ClaudeProvider>(std::string(config_json));
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+// Status + error.type + x-should-retry + retry-after -> a typed error.
+Error api_error(int status, std::string_view body, const http::ResponseHead& head) {
+    claude::ApiError e = claude::parse_error(body);
+    std::string request_id = e.request_id;
+    if (const auto* h = head.find("request-id"); h && request_id.empty()) request_id = *h;
+    std::string msg = "claude: HTTP " + std::to_string(status) + (e.type.empty() ? "" : " " + e.type) + ": " + e.message;
+    if (!request_id.empty()) msg += " (request-id " + request_id + ")";
+
+    auto retry_after = claude::retry_after_ms(head.find("retry-after-ms"), head.find("retry-after"),
+                                              static_cast<int64_t>(std::time(nullptr)));
+    const int64_t ra = retry_after.value_or(-1);
+    int32_t code;
+    uint64_t flags = 0;
+    bool retry = false;
+    switch (status) {
+        case 400: code = AUTOARR_ERR_INVALID_ARGUMENT; break;
+        case 401:
+        case 403:
+            code = AUTOARR_ERR_AUTH_FAILED;
+            flags |= AUTOARR_ERROR_FLAG_AUTH_FAILED;
+            break;
+        case 404: code = AUTOARR_ERR_NOT_FOUND; break;
+        case 413: code = AUTOARR_ERR_REQUEST_TOO_LARGE; break;
+        case 408:
+        case 409:
+            code = AUTOARR_ERR_BACKEND_ERROR;
+            retry = true;
+            break;
+        case 429:
+            code = AUTOARR_ERR_RATE_LIMITED;
+            retry = true;
+            break;
+        default:
+            code = status >= 500 ? AUTOARR_ERR_BACKEND_ERROR : AUTOARR_ERR_INVALID_ARGUMENT;
+            retry = status >= 500;  // 500, 502, 503, 504, 529
     }
-    explicit ClaudeProvider(std::string config) : config_(std::move(config)) {}
+    // The server's own word wins, as in the official SDKs.
+    if (const auto* sr = head.find("x-should-retry")) {
+        if (*sr == "true") retry = true;
+        if (*sr == "false") retry = false;
+    }
+    if (retry) flags |= AUTOARR_ERROR_FLAG_RETRYABLE;
+    return Error(code, msg, status, ra, flags);
+}
 
-    autoarr::sdk::Capabilities capabilities() const override { return {AUTOARR_CAP_THREAD_SAFE, 0}; }
-    std::string health(const autoarr::sdk::Call&) override { throw not_yet(); }
-    std::string complete(const autoarr::sdk::Call&, std::string_view) override { throw not_yet(); }
+// An `event: error` inside a 200 stream.
+Error stream_error(const claude::ApiError& e) {
+    int32_t code = AUTOARR_ERR_BACKEND_ERROR;
+    uint64_t flags = 0;
+    if (e.type == "overloaded_error" || e.type == "api_error" || e.type == "timeout_error") flags = AUTOARR_ERROR_FLAG_RETRYABLE;
+    if (e.type == "rate_limit_error") {
+        code = AUTOARR_ERR_RATE_LIMITED;
+        flags = AUTOARR_ERROR_FLAG_RETRYABLE;
+    }
+    if (e.type == "invalid_request_error") code = AUTOARR_ERR_INVALID_ARGUMENT;
+    if (e.type == "authentication_error" || e.type == "permission_error") {
+        code = AUTOARR_ERR_AUTH_FAILED;
+        flags = AUTOARR_ERROR_FLAG_AUTH_FAILED;
+    }
+    return Error(code, "claude: stream error " + e.type + ": " + e.message, 200, -1, flags);
+}
+
+class ClaudeProvider final : public sdk::Provider {
+public:
+    static std::unique_ptr<ClaudeProvider> create(std::string_view config) {
+        claude::Settings s;
+        try {
+            s = claude::parse_settings(config);
+        } catch (const std::invalid_argument& e) {
+            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("claude: ") + e.what());
+        }
+        std::string why;
+        auto url = http::parse_base_url(s.base_url, why);
+        if (!url) throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: setting \"base_url\": " + why);
+        // The key must never cross a network in clear.
+        if (!url->tls && !url->is_loopback())
+            throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: base_url \"" + s.base_url +
+                                                        "\" is plain http to a non-loopback host; use https");
+        std::string key = sdk::module_host().secret("api_key").value_or("");
+        try {
+            return std::make_unique<ClaudeProvider>(std::move(s), std::move(*url), std::move(key));
+        } catch (const std::invalid_argument& e) {  // unreadable CA file
+            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("claude: ") + e.what());
+        }
+    }
+
+    ClaudeProvider(claude::Settings s, http::BaseUrl url, std::string key)
+        : s_(std::move(s)), key_(std::move(key)), client_(std::move(url), options(s_)) {}
+
+    sdk::Capabilities capabilities() const override {
+        return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_THREAD_SAFE | AUTOARR_CAP_LIST_MODELS, 0};
+    }
+
+    std::string health(const sdk::Call& call) override {
+        require_key();
+        auto [head, body] = get("/v1/models?limit=1", call);
+        json::array names;
+        json::error_code ec;
+        auto v = json::parse(body, ec);
+        if (ec || !v.is_object() || !v.get_object().contains("data"))
+            throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: /v1/models did not return {\"data\": [...]}");
+        for (const auto& m : v.at("data").as_array())
+            if (m.is_object() && m.get_object().contains("id")) names.push_back(m.at("id"));
+        return json::serialize(json::object{{"status", "healthy"}, {"models", std::move(names)}});
+    }
+
+    std::string list_models(const sdk::Call& call) override {
+        require_key();
+        auto [head, body] = get("/v1/models?limit=100", call);
+        json::error_code ec;
+        auto v = json::parse(body, ec);
+        if (ec || !v.is_object() || !v.get_object().contains("data"))
+            throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: /v1/models did not return {\"data\": [...]}");
+        json::array out;
+        for (const auto& m : v.at("data").as_array())
+            if (m.is_object() && m.get_object().contains("id")) out.push_back(json::object{{"id", m.at("id")}});
+        return json::serialize(json::object{{"models", std::move(out)}});
+    }
+
+    std::string complete(const sdk::Call& call, std::string_view request) override {
+        require_key();
+        const std::string body = build_body(request, false);
+        http::CancelLink link(call);
+        std::pair<http::ResponseHead, std::string> r;
+        try {
+            r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle);
+        } catch (const http::HttpError& e) {
+            throw http::transport_error(e, "claude");
+        }
+        if (r.first.status != 200) throw api_error(r.first.status, r.second, r.first);
+        auto m = claude::parse_message(r.second);
+        if (!m) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the answer is not a Message object", 200);
+        return claude::chat_response(*m, claude::request_model(request, s_));
+    }
+
+    void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
+        require_key();
+        const std::string body = build_body(request, true);
+        http::CancelLink link(call);
+        http::ResponseHead head;
+        std::string error_body;
+        claude::SseDecoder decoder;
+        claude::StreamAssembler assembler;
+        bool stopped = false;
+        try {
+            client_.perform(
+                post(body), http::deadline_for(call, s_.timeout_s), &link.handle,
+                [&](const http::ResponseHead& h) { head = h; },
+                [&](std::string_view piece) {
+                    if (head.status != 200) {
+                        if (error_body.size() < kMaxErrorBody) error_body.append(piece.substr(0, kMaxErrorBody));
+                        return true;
+                    }
+                    return decoder.feed(piece, [&](std::string_view event, std::string_view data) {
+                        std::string text = assembler.apply(event, data);
+                        if (assembler.error || assembler.malformed) return false;
+                        if (!text.empty() && !out.text(text)) {
+                            stopped = true;
+                            return false;
+                        }
+                        return true;
+                    });
+                });
+        } catch (const http::HttpError& e) {
+            if (stopped) throw Error(AUTOARR_ERR_CANCELLED, "claude: stopped by the host");
+            throw http::transport_error(e, "claude");
+        }
+        if (stopped) throw Error(AUTOARR_ERR_CANCELLED, "claude: stopped by the host");
+        if (head.status != 200) throw api_error(head.status, error_body, head);
+        if (assembler.error) throw stream_error(*assembler.error);
+        if (assembler.malformed) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: " + *assembler.malformed, 200);
+        if (!assembler.complete)
+            throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the stream ended without message_stop (incomplete)", 200,
+                        -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
+        out.usage(claude::usage_json(assembler.message.usage));
+        json::value done = json::parse(claude::chat_response(assembler.message, claude::request_model(request, s_)));
+        done.as_object().erase("content");
+        out.done(json::serialize(done));
+    }
 
 private:
-    static Error not_yet() {
-        return Error(AUTOARR_ERR_UNSUPPORTED, "the claude backend protocol is not implemented in this build");
+    static http::ClientOptions options(const claude::Settings& s) {
+        http::ClientOptions o;
+        o.connect_timeout = std::chrono::milliseconds(5000);
+        o.user_agent = "autoarr-claude/0.1";
+        o.ca_file = s.ca_file;
+        return o;
     }
-    std::string config_;
+
+    void require_key() const {
+        if (key_.empty())
+            throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: API key not configured (set CLAUDE_API_KEY)");
+    }
+
+    std::vector<http::Header> auth_headers() const {
+        return {{"x-api-key", key_}, {"anthropic-version", s_.anthropic_version}, {"accept", "application/json"}};
+    }
+
+    http::Request post(const std::string& body) const {
+        http::Request r;
+        r.method = "POST";
+        r.target = "/v1/messages";
+        r.headers = auth_headers();
+        r.headers.push_back({"content-type", "application/json"});
+        r.body = body;
+        return r;
+    }
+
+    std::pair<http::ResponseHead, std::string> get(const std::string& target, const sdk::Call& call) {
+        http::Request r;
+        r.target = target;
+        r.headers = auth_headers();
+        http::CancelLink link(call);
+        std::pair<http::ResponseHead, std::string> res;
+        try {
+            res = client_.fetch(r, http::deadline_for(call, s_.health_timeout_s), &link.handle, 8 * 1024 * 1024);
+        } catch (const http::HttpError& e) {
+            throw http::transport_error(e, "claude");
+        }
+        if (res.first.status != 200) throw api_error(res.first.status, res.second, res.first);
+        return res;
+    }
+
+    std::string build_body(std::string_view request, bool stream) const {
+        try {
+            return claude::messages_body(request, s_, stream);
+        } catch (const std::invalid_argument& e) {
+            throw Error(AUTOARR_ERR_INVALID_ARGUMENT, std::string("claude: ") + e.what());
+        }
+    }
+
+    claude::Settings s_;
+    std::string key_;  // from the host's secret service; never logged or echoed
+    http::Client client_;
 };
 
 }  // namespace
 
-AUTOARR_DEFINE_PROVIDER(ClaudeProvider, "claude", "Claude", "0.1.0", "Anthropic's Claude models over the Messages API", 20)
+AUTOARR_DEFINE_PROVIDER(ClaudeProvider, "claude", "Claude", "0.1.0", "Anthropic's Claude models over the Messages API",
+                        20)

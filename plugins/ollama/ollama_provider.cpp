@@ -11,6 +11,7 @@
 
 #include "http/client.h"
 #include "http/line_splitter.h"
+#include "http/provider_glue.h"
 #include "ollama_protocol.h"
 
 namespace {
@@ -21,31 +22,6 @@ namespace json = boost::json;
 using Steady = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
-
-Steady::time_point deadline_for(const sdk::Call& call, double limit_s) {
-    auto limit = Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(limit_s));
-    if (auto left = call.remaining_ns()) return std::min(limit, Steady::now() + std::chrono::nanoseconds(*left));
-    return limit;
-}
-
-Error from_http(const http::HttpError& e, const std::string& where) {
-    switch (e.kind()) {
-        case http::FailureKind::timeout: return Error(AUTOARR_ERR_DEADLINE_EXCEEDED, "ollama: " + std::string(e.what()));
-        case http::FailureKind::cancelled: return Error(AUTOARR_ERR_CANCELLED, "ollama: request cancelled");
-        case http::FailureKind::io:
-            if (e.response_started())
-                return Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: incomplete response: " + std::string(e.what()), 0, -1,
-                             AUTOARR_ERROR_FLAG_INCOMPLETE | AUTOARR_ERROR_FLAG_RETRYABLE);
-            [[fallthrough]];
-        case http::FailureKind::connect:
-        case http::FailureKind::tls:
-            return Error(AUTOARR_ERR_UNAVAILABLE, "ollama: cannot reach " + where + ": " + e.what(), 0, -1,
-                         AUTOARR_ERROR_FLAG_RETRYABLE);
-        case http::FailureKind::protocol:
-            return Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: " + std::string(e.what()));
-    }
-    return Error(AUTOARR_ERR_INTERNAL, e.what());
-}
 
 Error from_status(int status, std::string_view body, const http::ResponseHead& head) {
     std::string msg = "ollama: HTTP " + std::to_string(status) + ": " + ollama::error_message(body);
@@ -74,12 +50,8 @@ Error from_status(int status, std::string_view body, const http::ResponseHead& h
     }
 }
 
-// Links the host's cancellation of a call to an in-flight HTTP request.
-struct CancelLink {
-    http::CallHandle handle;
-    sdk::CancelRegistration reg;
-    explicit CancelLink(const sdk::Call& call) : reg(call.on_cancel([this] { handle.cancel(); })) {}
-};
+using http::CancelLink;
+using http::deadline_for;
 
 class OllamaProvider final : public sdk::Provider {
 public:
@@ -97,7 +69,7 @@ public:
     }
 
     OllamaProvider(ollama::Settings s, http::BaseUrl url)
-        : s_(std::move(s)), where_(url.host_header), client_(std::move(url), options()) {}
+        : s_(std::move(s)), client_(std::move(url), options()) {}
 
     sdk::Capabilities capabilities() const override {
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
@@ -138,7 +110,7 @@ public:
             try {
                 r = client_.fetch(post("/api/chat", body), deadline_for(call, s_.timeout_s), &link.handle);
             } catch (const http::HttpError& e) {
-                throw from_http(e, where_);
+                throw http::transport_error(e, "ollama");
             }
             auto& [head, text] = r;
             if (head.status == 404 && attempt == 0 && s_.auto_download) {
@@ -169,7 +141,7 @@ public:
                     [&](std::string_view piece) { return on_stream_bytes(st, piece, out); });
             } catch (const http::HttpError& e) {
                 if (st.stopped) throw Error(AUTOARR_ERR_CANCELLED, "ollama: stopped by the host");
-                throw from_http(e, where_);
+                throw http::transport_error(e, "ollama");
             }
             if (st.stopped) throw Error(AUTOARR_ERR_CANCELLED, "ollama: stopped by the host");
             if (st.head.status == 404 && attempt == 0 && s_.auto_download) {
@@ -269,7 +241,7 @@ private:
         try {
             res = client_.fetch(r, deadline_for(call, s_.health_timeout_s), &link.handle, 16 * 1024 * 1024);
         } catch (const http::HttpError& e) {
-            throw from_http(e, where_);
+            throw http::transport_error(e, "ollama");
         }
         if (res.first.status != 200) throw from_status(res.first.status, res.second, res.first);
         auto names = ollama::parse_tags(res.second);
@@ -329,7 +301,7 @@ private:
                     return splitter.feed(piece, on_line);
                 });
         } catch (const http::HttpError& e) {
-            throw from_http(e, where_);
+            throw http::transport_error(e, "ollama");
         }
         // A one-object answer (stream:false, older servers) has no final LF.
         if (head.status == 200 && !splitter.pending().empty()) on_line(splitter.pending());
@@ -343,7 +315,6 @@ private:
     }
 
     ollama::Settings s_;
-    std::string where_;
     http::Client client_;
     std::mutex models_mutex_;
     std::vector<std::string> models_;

@@ -1,0 +1,317 @@
+#include "claude_protocol.h"
+
+#include <ctime>
+#include <stdexcept>
+
+namespace autoarr::claude {
+namespace json = boost::json;
+
+namespace {
+
+json::object parse_object(std::string_view text, const char* what) {
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + " must be a JSON object");
+    return std::move(v.get_object());
+}
+
+const json::value* field(const json::object& o, std::string_view k) { return o.if_contains(k); }
+
+std::string str(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
+
+}  // namespace
+
+Settings parse_settings(std::string_view text) {
+    Settings s;
+    json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
+    auto take_string = [&](const char* k, std::string& out) {
+        if (const auto* v = o.if_contains(k)) {
+            if (!v->is_string() || v->get_string().empty())
+                throw std::invalid_argument(std::string("setting \"") + k + "\" must be a non-empty string");
+            out = std::string(v->get_string());
+        }
+    };
+    auto take_positive = [&](const char* k, double& out) {
+        if (const auto* v = o.if_contains(k)) {
+            if (!v->is_number() || !(v->to_number<double>() > 0))
+                throw std::invalid_argument(std::string("setting \"") + k + "\" must be a positive number");
+            out = v->to_number<double>();
+        }
+    };
+    take_string("base_url", s.base_url);
+    take_string("model", s.model);
+    take_string("ca_file", s.ca_file);
+    take_string("anthropic_version", s.anthropic_version);
+    take_positive("timeout_s", s.timeout_s);
+    take_positive("health_timeout_s", s.health_timeout_s);
+    if (const auto* v = o.if_contains("max_tokens")) {
+        if (!v->is_int64() || v->get_int64() <= 0)
+            throw std::invalid_argument("setting \"max_tokens\" must be a positive integer");
+        s.max_tokens = v->get_int64();
+    }
+    return s;
+}
+
+std::string request_model(std::string_view request_json, const Settings& s) {
+    json::object req = parse_object(request_json, "the chat request");
+    if (const auto* m = req.if_contains("model"); m && m->is_string() && !m->get_string().empty())
+        return std::string(m->get_string());
+    return s.model;
+}
+
+std::string messages_body(std::string_view request_json, const Settings& s, bool stream) {
+    json::object req = parse_object(request_json, "the chat request");
+    json::object body;
+    body["model"] = request_model(request_json, s);
+    int64_t max_tokens = s.max_tokens;
+    if (const auto* mt = req.if_contains("max_tokens"); mt && !mt->is_null()) {
+        if (!mt->is_int64() || mt->get_int64() <= 0) throw std::invalid_argument("\"max_tokens\" must be a positive integer");
+        max_tokens = mt->get_int64();
+    }
+    body["max_tokens"] = max_tokens;
+
+    const auto* msgs = req.if_contains("messages");
+    if (!msgs || !msgs->is_array() || msgs->get_array().empty())
+        throw std::invalid_argument("\"messages\" must be a non-empty array");
+    std::string system;
+    json::array out;
+    for (const auto& m : msgs->get_array()) {
+        if (!m.is_object()) throw std::invalid_argument("every message must be an object");
+        std::string role = str(m.get_object().if_contains("role"));
+        const auto* content = m.get_object().if_contains("content");
+        if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
+        if (role == "system") {
+            system += (system.empty() ? "" : "\n\n") + std::string(content->get_string());
+        } else if (role == "user" || role == "assistant") {
+            out.push_back(json::object{{"role", role}, {"content", content->get_string()}});
+        } else {
+            throw std::invalid_argument("message role \"" + role +
+                                        "\" is not supported by the Messages API (only system, user, assistant)");
+        }
+    }
+    if (out.empty()) throw std::invalid_argument("\"messages\" needs at least one user or assistant message");
+    // The Messages API has no JSON mode: ask for it in the system prompt.
+    if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
+        std::string ask;
+        if (f->is_string() && f->get_string() == "json") ask = "Respond with a single JSON value and nothing else.";
+        else if (f->is_object())
+            ask = "Respond with a single JSON value that conforms to this JSON Schema, and nothing else:\n" +
+                  json::serialize(*f);
+        else throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
+        system += (system.empty() ? "" : "\n\n") + ask;
+    }
+    if (!system.empty()) body["system"] = system;
+    body["messages"] = std::move(out);
+    if (const auto* t = req.if_contains("temperature"); t && !t->is_null()) {
+        if (!t->is_number()) throw std::invalid_argument("\"temperature\" must be a number");
+        body["temperature"] = t->to_number<double>();
+    }
+    if (const auto* st = req.if_contains("stop"); st && !st->is_null()) {
+        if (!st->is_array()) throw std::invalid_argument("\"stop\" must be an array of strings");
+        body["stop_sequences"] = *st;
+    }
+    if (const auto* o = req.if_contains("options"); o && o->is_object())
+        for (const char* k : {"top_p", "top_k"})
+            if (const auto* v = o->get_object().if_contains(k)) body[k] = *v;
+    if (stream) body["stream"] = true;
+    return json::serialize(body);
+}
+
+namespace {
+void read_usage(const json::value* u, Usage& out) {
+    if (!u || !u->is_object()) return;
+    // Cumulative counts: overwrite, never add (PROTOCOLS.md §2.3).
+    if (const auto* i = u->get_object().if_contains("input_tokens"); i && i->is_int64()) out.input_tokens = i->get_int64();
+    if (const auto* o = u->get_object().if_contains("output_tokens"); o && o->is_int64()) out.output_tokens = o->get_int64();
+}
+}  // namespace
+
+std::optional<Message> parse_message(std::string_view body) {
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.get_object();
+    if (str(field(o, "type")) != "message") return std::nullopt;
+    Message m;
+    if (const auto* c = o.if_contains("content"); c && c->is_array())
+        for (const auto& b : c->get_array())
+            if (b.is_object() && str(b.get_object().if_contains("type")) == "text")
+                m.text += str(b.get_object().if_contains("text"));
+    m.model = str(field(o, "model"));
+    m.stop_reason = str(field(o, "stop_reason"));
+    if (const auto* ss = o.if_contains("stop_sequence"); ss && ss->is_string()) m.stop_sequence = std::string(ss->get_string());
+    read_usage(o.if_contains("usage"), m.usage);
+    return m;
+}
+
+std::string normalise_stop_reason(std::string_view r) {
+    if (r == "max_tokens" || r == "model_context_window_exceeded") return "length";
+    if (r == "refusal") return "error";
+    return "stop";  // end_turn, stop_sequence, tool_use, pause_turn
+}
+
+std::string usage_json(const Usage& u) {
+    return json::serialize(json::object{{"prompt_tokens", u.input_tokens.value_or(0)},
+                                        {"completion_tokens", u.output_tokens.value_or(0)}});
+}
+
+std::string chat_response(const Message& m, const std::string& fallback_model) {
+    json::object o;
+    o["content"] = m.text;
+    o["model"] = m.model.empty() ? fallback_model : m.model;
+    o["usage"] = json::parse(usage_json(m.usage));
+    o["finish_reason"] = normalise_stop_reason(m.stop_reason);
+    o["raw_finish_reason"] = m.stop_reason;
+    if (m.stop_sequence) o["stop_sequence"] = *m.stop_sequence;
+    return json::serialize(o);
+}
+
+ApiError parse_error(std::string_view body) {
+    ApiError e;
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (!ec && v.is_object()) {
+        const auto& o = v.get_object();
+        if (const auto* err = o.if_contains("error"); err && err->is_object()) {
+            e.type = str(err->get_object().if_contains("type"));
+            e.message = str(err->get_object().if_contains("message"));
+        }
+        e.request_id = str(o.if_contains("request_id"));
+        if (!e.type.empty()) return e;
+    }
+    // Not Anthropic JSON: an intermediary's page. Describe it briefly.
+    std::string text(body.substr(0, 200));
+    auto t = text.find("<title>");
+    if (t != std::string::npos) {
+        auto end = text.find("</title>", t);
+        text = text.substr(t + 7, end == std::string::npos ? std::string::npos : end - t - 7);
+    }
+    for (auto& c : text)
+        if (c == '\n' || c == '\r') c = ' ';
+    e.message = "non-JSON body: " + (text.empty() ? std::string("(empty)") : text);
+    return e;
+}
+
+std::optional<int64_t> retry_after_ms(const std::string* ms, const std::string* secs, int64_t now_epoch) {
+    auto honour = [](double seconds) -> std::optional<int64_t> {
+        if (seconds > 0 && seconds <= 60) return static_cast<int64_t>(seconds * 1000);
+        return std::nullopt;
+    };
+    if (ms) {
+        try {
+            std::size_t used = 0;
+            double v = std::stod(*ms, &used);
+            if (used == ms->size()) return honour(v / 1000.0);
+        } catch (...) {
+        }
+    }
+    if (secs) {
+        try {
+            std::size_t used = 0;
+            double v = std::stod(*secs, &used);
+            if (used == secs->size()) return honour(v);
+        } catch (...) {
+        }
+        std::tm tm{};
+        if (strptime(secs->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return honour(double(timegm(&tm) - now_epoch));
+    }
+    return std::nullopt;
+}
+
+bool SseDecoder::line_done(const EventFn& on_event) {
+    if (line_.empty()) {  // blank line: dispatch
+        bool go_on = true;
+        if (has_data_) go_on = on_event(event_.empty() ? std::string_view("message") : std::string_view(event_), data_);
+        event_.clear();
+        data_.clear();
+        has_data_ = false;
+        return go_on;
+    }
+    if (line_[0] != ':') {
+        auto colon = line_.find(':');
+        std::string_view name = std::string_view(line_).substr(0, colon);
+        std::string_view value;
+        if (colon != std::string::npos) {
+            value = std::string_view(line_).substr(colon + 1);
+            if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+        }
+        if (name == "event") event_ = std::string(value);
+        else if (name == "data") {
+            if (has_data_) data_ += '\n';
+            data_ += value;
+            has_data_ = true;
+        }
+        // id, retry and unknown fields are ignored
+    }
+    line_.clear();
+    return true;
+}
+
+bool SseDecoder::feed(std::string_view bytes, const EventFn& on_event) {
+    for (char c : bytes) {
+        if (pending_cr_) {
+            pending_cr_ = false;
+            if (c == '\n') continue;  // CRLF: the CR already ended the line
+        }
+        if (c == '\r') {
+            pending_cr_ = true;
+            if (!line_done(on_event)) return false;
+        } else if (c == '\n') {
+            if (!line_done(on_event)) return false;
+        } else {
+            line_ += c;
+        }
+    }
+    return true;
+}
+
+std::string StreamAssembler::apply(std::string_view event, std::string_view data) {
+    json::error_code ec;
+    json::value v = json::parse(data, ec);
+    if (ec || !v.is_object()) {
+        malformed = "an event's data is not JSON: " + std::string(data.substr(0, 120));
+        return {};
+    }
+    const auto& o = v.get_object();
+    if (event == "error") {
+        ApiError e = parse_error(data);
+        error = e;
+        return {};
+    }
+    if (event == "message_start") {
+        started = true;
+        if (const auto* m = o.if_contains("message"); m && m->is_object()) {
+            message.model = str(m->get_object().if_contains("model"));
+            read_usage(m->get_object().if_contains("usage"), message.usage);
+        }
+    } else if (event == "content_block_start") {
+        const auto* idx = o.if_contains("index");
+        const auto* block = o.if_contains("content_block");
+        if (idx && idx->is_int64() && block && block->is_object())
+            block_types[idx->get_int64()] = str(block->get_object().if_contains("type"));
+    } else if (event == "content_block_delta") {
+        const auto* idx = o.if_contains("index");
+        const auto* delta = o.if_contains("delta");
+        if (!idx || !idx->is_int64() || !delta || !delta->is_object()) return {};
+        auto it = block_types.find(idx->get_int64());
+        if (it == block_types.end() || it->second != "text") return {};  // thinking etc.
+        if (str(delta->get_object().if_contains("type")) != "text_delta") return {};
+        std::string text = str(delta->get_object().if_contains("text"));
+        message.text += text;
+        return text;
+    } else if (event == "message_delta") {
+        if (const auto* d = o.if_contains("delta"); d && d->is_object()) {
+            if (const auto* sr = d->get_object().if_contains("stop_reason"); sr && sr->is_string())
+                message.stop_reason = std::string(sr->get_string());
+            if (const auto* ss = d->get_object().if_contains("stop_sequence"); ss && ss->is_string())
+                message.stop_sequence = std::string(ss->get_string());
+        }
+        read_usage(o.if_contains("usage"), message.usage);
+    } else if (event == "message_stop") {
+        complete = true;
+    }
+    // ping, content_block_stop and unknown events: nothing to do
+    return {};
+}
+
+}  // namespace autoarr::claude

@@ -1,0 +1,49 @@
+// Glue between the SDK's call (deadline, cancellation, typed errors) and the
+// HTTP client, shared by the first-party providers.
+#pragma once
+
+#include <autoarr/provider.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "http/client.h"
+
+namespace autoarr::http {
+
+// The earlier of the call's deadline and now + limit_s.
+inline Deadline deadline_for(const sdk::Call& call, double limit_s) {
+    using Steady = std::chrono::steady_clock;
+    auto limit = Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(limit_s));
+    if (auto left = call.remaining_ns()) return std::min(limit, Steady::now() + std::chrono::nanoseconds(*left));
+    return limit;
+}
+
+// Links the host's cancellation of a call to an in-flight HTTP request.
+struct CancelLink {
+    CallHandle handle;
+    sdk::CancelRegistration reg;
+    explicit CancelLink(const sdk::Call& call) : reg(call.on_cancel([this] { handle.cancel(); })) {}
+};
+
+// A transport failure as a typed SDK error; `who` prefixes the message
+// ("ollama"). The client's message already names the server.
+inline sdk::Error transport_error(const HttpError& e, const std::string& who) {
+    switch (e.kind()) {
+        case FailureKind::timeout: return sdk::Error(AUTOARR_ERR_DEADLINE_EXCEEDED, who + ": " + e.what());
+        case FailureKind::cancelled: return sdk::Error(AUTOARR_ERR_CANCELLED, who + ": request cancelled");
+        case FailureKind::tls:
+            return sdk::Error(AUTOARR_ERR_UNAVAILABLE, who + ": " + e.what());  // a certificate will not fix itself
+        case FailureKind::io:
+            if (e.response_started())
+                return sdk::Error(AUTOARR_ERR_INVALID_RESPONSE, who + ": incomplete response: " + e.what(), 0, -1,
+                                  AUTOARR_ERROR_FLAG_INCOMPLETE | AUTOARR_ERROR_FLAG_RETRYABLE);
+            [[fallthrough]];
+        case FailureKind::connect:
+            return sdk::Error(AUTOARR_ERR_UNAVAILABLE, who + ": " + e.what(), 0, -1, AUTOARR_ERROR_FLAG_RETRYABLE);
+        case FailureKind::protocol: return sdk::Error(AUTOARR_ERR_INVALID_RESPONSE, who + ": " + e.what());
+    }
+    return sdk::Error(AUTOARR_ERR_INTERNAL, e.what());
+}
+
+}  // namespace autoarr::http

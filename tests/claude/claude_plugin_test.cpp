@@ -1,0 +1,405 @@
+// The real Claude plugin (dlopen'd from the build tree) over TLS against a
+// fixture server serving tests/fixtures/anthropic byte for byte.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/fixture_server.h"
+#include "support/provider_harness.h"
+#include "support/test_certs.h"
+
+namespace autoarr::test {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const char* kKey = "sk-ant-test-0123456789";
+
+json::object entry(const std::string& file) {
+    static json::value manifest = json::parse(fixture_bytes("anthropic/manifest.json"));
+    for (const auto& e : manifest.at("entries").as_array())
+        if (e.at("file").as_string() == file) return e.as_object();
+    throw std::runtime_error("no manifest entry " + file);
+}
+
+FixtureResponse from_manifest(const std::string& file) {
+    auto e = entry(file);
+    FixtureResponse r;
+    r.status = static_cast<int>(e.at("status").as_int64());
+    for (const auto& h : e.at("headers").as_object()) r.headers.emplace_back(h.key(), h.value().as_string());
+    r.body = fixture_bytes("anthropic/" + file);
+    r.chunked = file.find(".sse") != std::string::npos;
+    if (file.find("truncated") != std::string::npos) r.drop_at = r.body.size();
+    return r;
+}
+
+std::string exp_str(const std::string& file, const char* key) {
+    return std::string(entry(file).at("expected").at(key).as_string());
+}
+
+class ClaudeTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { certs_ = new TestCerts(); }
+    static void TearDownTestSuite() { delete certs_; }
+
+    void SetUp() override {
+        plugin_ = builtin_plugin("claude");
+        ASSERT_NE(plugin_, nullptr);
+        key_ = kKey;
+        plugin_->host_context().secret = [this](std::string_view name) -> std::optional<std::string> {
+            if (name == "api_key" && !key_.empty()) return key_;
+            return std::nullopt;
+        };
+        server_ = std::make_unique<FixtureServer>(FixtureServer::Tls{certs_->path("server.pem"), certs_->path("server.key")});
+    }
+    void TearDown() override { plugin_->host_context().secret = nullptr; }
+
+    std::unique_ptr<plugin::Instance> make(const std::string& url = "", const std::string& ca = "") {
+        plugin::CallStatus st;
+        auto inst = plugin::Instance::create(
+            plugin_,
+            R"({"base_url":")" + (url.empty() ? server_->url() : url) + R"(","ca_file":")" +
+                (ca.empty() ? certs_->ca() : ca) + R"(","model":"claude-sonnet-4-5-20250929"})",
+            st);
+        EXPECT_TRUE(st.ok()) << st.message;
+        return inst;
+    }
+    void serve(const std::string& file) {
+        server_->on("POST", "/v1/messages", [file](const ReceivedRequest&) { return from_manifest(file); });
+    }
+    plugin::CallStatus complete(plugin::Instance& inst, std::string& out,
+                                const std::string& req = chat_request("Why is the sky blue?")) {
+        plugin::CallContext ctx;
+        return inst.complete(ctx, req, out);
+    }
+
+    static inline TestCerts* certs_ = nullptr;
+    std::shared_ptr<plugin::LoadedPlugin> plugin_;
+    std::string key_;
+    std::unique_ptr<FixtureServer> server_;
+};
+
+TEST_F(ClaudeTest, SendsTheRequiredHeadersAndBody) {
+    serve("message_nonstream.json");
+    std::string out;
+    auto st = complete(*make(), out,
+                       R"({"messages":[{"role":"system","content":"be brief"},{"role":"system","content":"be kind"},
+                          {"role":"user","content":"hi"}],"temperature":0.3,"stop":["END"]})");
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto req = server_->requests().back();
+    EXPECT_EQ(req.headers.at("x-api-key"), kKey);
+    EXPECT_EQ(req.headers.at("anthropic-version"), "2023-06-01");
+    EXPECT_EQ(req.headers.at("content-type"), "application/json");
+    auto body = json::parse(req.body).as_object();
+    EXPECT_EQ(body.at("max_tokens"), 4096);  // always set
+    EXPECT_EQ(body.at("system"), "be brief\n\nbe kind");
+    EXPECT_EQ(body.at("messages").as_array().size(), 1u);
+    EXPECT_EQ(body.at("stop_sequences").as_array()[0], "END");
+    EXPECT_FALSE(body.contains("stream"));
+}
+
+TEST_F(ClaudeTest, OtherRolesAreRejectedNotDropped) {
+    std::string out;
+    auto st = complete(*make(), out, R"({"messages":[{"role":"tool","content":"x"},{"role":"user","content":"hi"}]})");
+    EXPECT_EQ(st.code, AUTOARR_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(st.message.find("role \"tool\""), std::string::npos);
+    EXPECT_TRUE(server_->requests().empty());
+}
+
+TEST_F(ClaudeTest, NonStreamMessages) {
+    struct Case {
+        std::string file, finish;
+    };
+    for (const auto& c : std::vector<Case>{{"message_nonstream.json", "stop"},
+                                           {"message_max_tokens.json", "length"},
+                                           {"message_stop_sequence.json", "stop"},
+                                           {"message_utf8.json", "stop"},
+                                           {"message_json_fenced.json", "stop"}}) {
+        SCOPED_TRACE(c.file);
+        serve(c.file);
+        std::string out;
+        auto st = complete(*make(), out);
+        ASSERT_TRUE(st.ok()) << st.message;
+        auto o = json::parse(out).as_object();
+        EXPECT_EQ(o.at("finish_reason").as_string(), c.finish);
+        auto e = entry(c.file).at("expected").as_object();
+        if (e.contains("text")) {
+            EXPECT_EQ(o.at("content").as_string(), e.at("text").as_string());
+        }
+        if (e.contains("stop_reason")) {
+            EXPECT_EQ(o.at("raw_finish_reason"), e.at("stop_reason"));
+        }
+        if (e.contains("stop_sequence")) {
+            EXPECT_EQ(o.at("stop_sequence"), e.at("stop_sequence"));
+        }
+    }
+}
+
+TEST_F(ClaudeTest, StreamsAssembleTheExpectedText) {
+    for (std::string file : {"stream_basic.sse", "stream_basic_padded.sse", "stream_basic_crlf.sse", "stream_utf8.sse",
+                             "stream_utf8_escaped.sse", "stream_json_fenced.sse", "stream_thinking_and_unknown_event.sse"}) {
+        SCOPED_TRACE(file);
+        serve(file);
+        auto r = stream_call(*make(), chat_request("hi"));
+        ASSERT_TRUE(r.status.ok()) << r.status.message;
+        auto e = entry(file).at("expected").as_object();
+        if (e.contains("text")) {
+            EXPECT_EQ(r.text, e.at("text").as_string());
+        }
+        if (e.contains("json_inside_fence")) {
+            auto open = r.text.find("```json"), close = r.text.rfind("```");
+            ASSERT_NE(open, std::string::npos);
+            EXPECT_EQ(json::parse(r.text.substr(open + 7, close - open - 7)), e.at("json_inside_fence"));
+        }
+        ASSERT_EQ(r.done.size(), 1u);
+        EXPECT_EQ(json::parse(server_->requests().back().body).at("stream"), true);
+    }
+}
+
+TEST_F(ClaudeTest, StreamUsageIsCumulativeOverwriteNotSum) {
+    serve("stream_basic.sse");
+    auto r = stream_call(*make(), chat_request("hi"));
+    ASSERT_TRUE(r.status.ok());
+    auto e = entry("stream_basic.sse").at("expected").as_object();
+    ASSERT_EQ(r.usage.size(), 1u);
+    auto u = json::parse(r.usage[0]).as_object();
+    EXPECT_EQ(u.at("prompt_tokens"), e.at("input_tokens"));
+    EXPECT_EQ(u.at("completion_tokens"), e.at("output_tokens"));
+    EXPECT_NE(r.done[0].find("\"raw_finish_reason\":\"end_turn\""), std::string::npos);
+}
+
+TEST_F(ClaudeTest, ChunkHostileDeliveryPlans) {
+    for (std::string file : {"stream_basic.chunk_hostile.sse", "stream_utf8.sse"}) {
+        auto splits = json::parse(fixture_bytes("anthropic/" + file + ".splits.json")).as_object();
+        std::vector<std::size_t> offsets;
+        for (const auto& o : splits.at("hostile_offsets").as_array()) offsets.push_back(o.as_int64());
+        for (const auto& o : splits.at("multibyte_continuation_offsets").as_array()) offsets.push_back(o.as_int64());
+        std::sort(offsets.begin(), offsets.end());
+        const std::string want(splits.at("expected").at("text").as_string());
+        const std::size_t n = fixture_bytes("anthropic/" + file).size();
+        std::vector<std::pair<std::string, std::vector<std::size_t>>> plans = {
+            {"bytewise", plan_bytewise(n)}, {"hostile", plan_at_offsets(n, offsets)}, {"whole", {}}};
+        for (unsigned seed = 1; seed <= 50; ++seed) plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
+        auto inst = make();
+        for (const auto& [name, plan] : plans) {
+            SCOPED_TRACE(file + " / " + name);
+            server_->on("POST", "/v1/messages", [file, plan](const ReceivedRequest&) {
+                auto r = from_manifest(file);
+                r.pieces = plan;
+                return r;
+            });
+            auto r = stream_call(*inst, chat_request("hi"));
+            ASSERT_TRUE(r.status.ok()) << r.status.message;
+            ASSERT_EQ(r.text, want);
+        }
+    }
+}
+
+TEST_F(ClaudeTest, ErrorEventsInsideA200Stream) {
+    serve("stream_midstream_overloaded.sse");
+    auto r = stream_call(*make(), chat_request("hi"));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_BACKEND_ERROR);
+    EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT);
+    EXPECT_EQ(r.text, exp_str("stream_midstream_overloaded.sse", "partial_text"));
+    EXPECT_NE(r.status.message.find("overloaded_error"), std::string::npos);
+
+    serve("stream_midstream_api_error.sse");
+    r = stream_call(*make(), chat_request("hi"));
+    EXPECT_NE(r.status.message.find("api_error"), std::string::npos);
+    EXPECT_EQ(r.text, exp_str("stream_midstream_api_error.sse", "partial_text"));
+
+    serve("stream_error_first_event.sse");
+    r = stream_call(*make(), chat_request("hi"));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_BACKEND_ERROR);
+    EXPECT_FALSE(r.status.flags & AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT);  // the router may still fall back
+    EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_RETRYABLE);
+    EXPECT_EQ(r.text, "");
+}
+
+TEST_F(ClaudeTest, TruncatedStreamIsIncomplete) {
+    serve("stream_truncated.sse");
+    auto r = stream_call(*make(), chat_request("hi"));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_INVALID_RESPONSE);
+    EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_INCOMPLETE);
+    EXPECT_TRUE(r.done.empty());
+}
+
+TEST_F(ClaudeTest, HttpErrorsByStatusAndType) {
+    struct Case {
+        std::string file;
+        int32_t code;
+        bool retryable;
+    };
+    const std::vector<Case> cases = {
+        {"errors/400_invalid_request_error.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_missing_anthropic_version.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_prompt_too_long.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/400_credit_balance.json", AUTOARR_ERR_INVALID_ARGUMENT, false},
+        {"errors/401_authentication_error.json", AUTOARR_ERR_AUTH_FAILED, false},
+        {"errors/403_permission_error.json", AUTOARR_ERR_AUTH_FAILED, false},
+        {"errors/404_not_found_error.json", AUTOARR_ERR_NOT_FOUND, false},
+        {"errors/413_request_too_large.json", AUTOARR_ERR_REQUEST_TOO_LARGE, false},
+        {"errors/429_rate_limit_error.json", AUTOARR_ERR_RATE_LIMITED, true},
+        {"errors/500_api_error.json", AUTOARR_ERR_BACKEND_ERROR, true},
+        {"errors/504_timeout_error.json", AUTOARR_ERR_BACKEND_ERROR, true},
+        {"errors/529_overloaded_error.json", AUTOARR_ERR_BACKEND_ERROR, true},
+        {"errors/529_overloaded_should_retry_false.json", AUTOARR_ERR_BACKEND_ERROR, false},  // x-should-retry wins
+        {"errors/400_should_retry_true.json", AUTOARR_ERR_INVALID_ARGUMENT, true},
+        {"errors/502_proxy_html.html", AUTOARR_ERR_BACKEND_ERROR, true},
+    };
+    auto inst = make();
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.file);
+        serve(c.file);
+        std::string out;
+        auto st = complete(*inst, out);
+        EXPECT_EQ(st.code, c.code) << st.message;
+        EXPECT_EQ(bool(st.flags & AUTOARR_ERROR_FLAG_RETRYABLE), c.retryable) << st.message;
+        EXPECT_EQ(st.http_status, entry(c.file).at("status").as_int64());
+        auto headers = entry(c.file).at("headers").as_object();
+        if (headers.contains("request-id")) {
+            EXPECT_NE(st.message.find(std::string(headers.at("request-id").as_string())), std::string::npos) << st.message;
+        }
+        auto e = entry(c.file).at("expected").as_object();
+        if (e.contains("error_type")) {
+            EXPECT_NE(st.message.find(std::string(e.at("error_type").as_string())), std::string::npos) << st.message;
+        }
+        EXPECT_EQ(st.message.find(kKey), std::string::npos);  // the key never appears
+        if (c.code == AUTOARR_ERR_AUTH_FAILED) {
+            EXPECT_TRUE(st.flags & AUTOARR_ERROR_FLAG_AUTH_FAILED);
+        }
+        auto r = stream_call(*inst, chat_request("hi"));  // same mapping before the stream starts
+        EXPECT_EQ(r.status.code, c.code);
+    }
+    serve("errors/429_rate_limit_error.json");
+    std::string out;
+    EXPECT_EQ(complete(*inst, out).retry_after_ms, 12000);
+    serve("errors/502_proxy_html.html");
+    EXPECT_NE(complete(*inst, out).message.find("non-JSON body"), std::string::npos);
+}
+
+TEST_F(ClaudeTest, HealthWithoutAKeyMakesNoNetworkCall) {
+    key_.clear();
+    auto inst = make();
+    plugin::CallContext ctx;
+    std::string detail;
+    auto st = inst->health(ctx, detail);
+    EXPECT_EQ(st.code, AUTOARR_ERR_CONFIG_INVALID);
+    EXPECT_NE(st.message.find("API key not configured"), std::string::npos);
+    EXPECT_EQ(server_->connections(), 0u);
+}
+
+TEST_F(ClaudeTest, HealthUsesTheCheapModelsCall) {
+    server_->on("GET", "/v1/models", [](const ReceivedRequest&) { return from_manifest("models_list_limit1.json"); });
+    auto inst = make();
+    plugin::CallContext ctx;
+    std::string detail;
+    ASSERT_TRUE(inst->health(ctx, detail).ok());
+    EXPECT_EQ(json::parse(detail).at("status"), "healthy");
+    auto req = server_->requests().back();
+    EXPECT_EQ(req.target, "/v1/models?limit=1");
+    EXPECT_EQ(req.headers.at("x-api-key"), kKey);
+
+    server_->on("GET", "/v1/models", [](const ReceivedRequest&) { return from_manifest("models_list.json"); });
+    std::string models;
+    ASSERT_TRUE(inst->list_models(ctx, models).ok());
+    auto ids = json::parse(models).at("models").as_array();
+    auto want = entry("models_list.json").at("expected").at("ids").as_array();
+    ASSERT_EQ(ids.size(), want.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i].at("id"), want[i]);
+
+    server_->on("GET", "/v1/models", [](const ReceivedRequest&) {
+        auto r = from_manifest("errors/401_authentication_error.json");
+        return r;
+    });
+    auto st = inst->health(ctx, detail);
+    EXPECT_EQ(st.code, AUTOARR_ERR_AUTH_FAILED);
+}
+
+TEST_F(ClaudeTest, KeepAliveReusesOneTlsConnection) {
+    serve("message_nonstream.json");
+    auto inst = make();
+    for (int i = 0; i < 5; ++i) {
+        std::string out;
+        ASSERT_TRUE(complete(*inst, out).ok());
+    }
+    EXPECT_EQ(server_->connections(), 1u);
+}
+
+TEST_F(ClaudeTest, WrongHostNameAndUntrustedCaAreRefused) {
+    for (std::string name : {"wrong-host", "untrusted"}) {
+        SCOPED_TRACE(name);
+        FixtureServer bad(FixtureServer::Tls{certs_->path(name + ".pem"), certs_->path(name + ".key")});
+        bad.on("POST", "/v1/messages", [](const ReceivedRequest&) { return from_manifest("message_nonstream.json"); });
+        auto inst = make(bad.url());
+        std::string out;
+        auto st = complete(*inst, out);
+        EXPECT_EQ(st.code, AUTOARR_ERR_UNAVAILABLE);
+        EXPECT_NE(st.message.find("TLS handshake"), std::string::npos) << st.message;
+        EXPECT_TRUE(bad.requests().empty());  // nothing, not even the key, was sent
+    }
+}
+
+TEST_F(ClaudeTest, PlainHttpOnlyForLoopback) {
+    plugin::CallStatus st;
+    EXPECT_EQ(plugin::Instance::create(plugin_, R"({"base_url":"http://api.example.com"})", st), nullptr);
+    EXPECT_EQ(st.code, AUTOARR_ERR_CONFIG_INVALID);
+    EXPECT_NE(st.message.find("use https"), std::string::npos);
+    FixtureServer plain;
+    plain.on("POST", "/v1/messages", [](const ReceivedRequest&) { return from_manifest("message_nonstream.json"); });
+    auto inst = plugin::Instance::create(plugin_, R"({"base_url":")" + plain.url() + "\"}", st);
+    ASSERT_TRUE(st.ok()) << st.message;
+    std::string out;
+    EXPECT_TRUE(complete(*inst, out).ok());
+}
+
+TEST_F(ClaudeTest, BadCaFileIsAConfigError) {
+    plugin::CallStatus st;
+    EXPECT_EQ(plugin::Instance::create(plugin_, R"({"ca_file":"/nonexistent/ca.pem"})", st), nullptr);
+    EXPECT_EQ(st.code, AUTOARR_ERR_CONFIG_INVALID);
+    EXPECT_NE(st.message.find("/nonexistent/ca.pem"), std::string::npos);
+}
+
+TEST_F(ClaudeTest, CancellationAndDeadline) {
+    server_->on("POST", "/v1/messages", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.hang = true;
+        return r;
+    });
+    auto inst = make();
+    plugin::CancelToken token;
+    std::thread t([&] {
+        std::this_thread::sleep_for(50ms);
+        token.cancel();
+    });
+    auto r = stream_call(*inst, chat_request("hi"), 0, &token);
+    t.join();
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_CANCELLED);
+    auto t0 = std::chrono::steady_clock::now();
+    r = stream_call(*inst, chat_request("hi"), plugin::monotonic_now_ns() + 200'000'000);
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_DEADLINE_EXCEEDED);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST(ClaudeManifest, EveryFixtureIsAccountedFor) {
+    // SKIP-LIST-BEGIN
+    const std::set<std::string> skipped = {
+        // Endpoints this client does not call (single model lookup, token counting),
+        // and the retry vectors, checked by claude_protocol_test.
+        "model_get.json", "count_tokens.json"};
+    // SKIP-LIST-END
+    std::string sources = fixture_bytes("../claude/claude_plugin_test.cpp");
+    sources.erase(sources.find("// SKIP-LIST-BEGIN"), sources.find("// SKIP-LIST-END") - sources.find("// SKIP-LIST-BEGIN"));
+    const json::value manifest = json::parse(fixture_bytes("anthropic/manifest.json"));  // outlives the loop
+    for (const auto& e : manifest.at("entries").as_array()) {
+        std::string file(e.at("file").as_string());
+        bool used = sources.find("\"" + file + "\"") != std::string::npos;
+        EXPECT_TRUE(used || skipped.count(file)) << file << " is neither exercised nor listed as skipped";
+    }
+}
+
+}  // namespace
+}  // namespace autoarr::test

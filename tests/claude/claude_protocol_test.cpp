@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "claude_protocol.h"
+#include "support/fixture_server.h"
+
+namespace autoarr::claude {
+namespace {
+
+namespace json = boost::json;
+
+// The Python SDK's retry-after vectors: a value it honours must come through
+// unchanged; one it replaces with its own backoff must give nullopt, so that
+// our router's (identical) backoff applies.
+TEST(ClaudeProtocol, RetryAfterVectors) {
+    auto v = json::parse(test::fixture_bytes("anthropic/retry_after_vectors.json")).as_object();
+    const int64_t now = v.at("now_epoch").as_int64();
+    int checked = 0;
+    for (const auto& c : v.at("cases").as_array()) {
+        const auto& o = c.as_object();
+        std::string ra(o.at("retry_after").as_string());
+        double want = o.at("expected_seconds").to_number<double>();
+        // The SDK's own backoff for this case (max_retries 3): min(0.5 * 2^n, 8), n = retries taken.
+        const int64_t n = 3 - o.at("remaining_retries").as_int64();
+        const double backoff = std::min(0.5 * double(1 << n), 8.0);
+        const bool honoured = want != backoff;
+        auto got = retry_after_ms(nullptr, &ra, now);
+        SCOPED_TRACE(ra);
+        if (honoured) {
+            ASSERT_TRUE(got.has_value());
+            EXPECT_NEAR(*got / 1000.0, want, 0.001);
+        } else {
+            EXPECT_FALSE(got.has_value());
+        }
+        ++checked;
+    }
+    EXPECT_GE(checked, 5);
+    std::string ms = "1500";
+    std::string secs = "20";
+    EXPECT_EQ(retry_after_ms(&ms, &secs, now), 1500);  // retry-after-ms wins
+}
+
+TEST(ClaudeProtocol, SseDecoderLineEndingsCommentsAndMultiData) {
+    for (std::string nl : {"\n", "\r\n", "\r"}) {
+        SseDecoder d;
+        std::vector<std::pair<std::string, std::string>> got;
+        std::string text = ": comment" + nl + "event: a" + nl + "data: 1" + nl + "data:2" + nl + "id: 7" + nl + nl +
+                           "data: x" + nl + nl;
+        for (char c : text)
+            d.feed(std::string_view(&c, 1), [&](std::string_view e, std::string_view data) {
+                got.emplace_back(e, data);
+                return true;
+            });
+        ASSERT_EQ(got.size(), 2u) << "line ending " << int(nl.back());
+        EXPECT_EQ(got[0].first, "a");
+        EXPECT_EQ(got[0].second, "1\n2");
+        EXPECT_EQ(got[1].first, "message");
+        EXPECT_TRUE(d.clean_end());
+    }
+}
+
+TEST(ClaudeProtocol, StopReasons) {
+    EXPECT_EQ(normalise_stop_reason("end_turn"), "stop");
+    EXPECT_EQ(normalise_stop_reason("stop_sequence"), "stop");
+    EXPECT_EQ(normalise_stop_reason("max_tokens"), "length");
+    EXPECT_EQ(normalise_stop_reason("model_context_window_exceeded"), "length");
+    EXPECT_EQ(normalise_stop_reason("refusal"), "error");
+}
+
+TEST(ClaudeProtocol, FormatAsksForJsonInTheSystemPrompt) {
+    Settings s;
+    auto body = json::parse(messages_body(R"({"messages":[{"role":"user","content":"x"}],"format":"json"})", s, false));
+    EXPECT_NE(std::string(body.at("system").as_string()).find("JSON"), std::string::npos);
+    EXPECT_THROW(messages_body(R"({"messages":[{"role":"system","content":"only system"}]})", s, false),
+                 std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace autoarr::claude
