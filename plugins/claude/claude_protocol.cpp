@@ -44,6 +44,11 @@ Settings parse_settings(std::string_view text) {
     take_string("anthropic_version", s.anthropic_version);
     take_positive("timeout_s", s.timeout_s);
     take_positive("health_timeout_s", s.health_timeout_s);
+    if (const auto* v = o.if_contains("max_idle_connections")) {
+        if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 256)
+            throw std::invalid_argument("setting \"max_idle_connections\" must be an integer from 0 to 256");
+        s.max_idle_connections = v->get_int64();
+    }
     if (const auto* v = o.if_contains("max_tokens")) {
         if (!v->is_int64() || v->get_int64() <= 0)
             throw std::invalid_argument("setting \"max_tokens\" must be a positive integer");

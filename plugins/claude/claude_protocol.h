@@ -20,6 +20,7 @@ struct Settings {
     double health_timeout_s = 5;
     std::string ca_file;
     std::string anthropic_version = "2023-06-01";
+    int64_t max_idle_connections = 8;  // 0 disables keep-alive (e.g. behind a proxy that dislikes it)
 };
 
 Settings parse_settings(std::string_view json);  // throws std::invalid_argument naming the setting

@@ -207,6 +207,7 @@ private:
         o.connect_timeout = std::chrono::milliseconds(5000);
         o.user_agent = "autoarr-claude/0.1";
         o.ca_file = s.ca_file;
+        o.max_idle_connections = static_cast<std::size_t>(s.max_idle_connections);
         return o;
     }
 
