@@ -7,6 +7,7 @@
 
 #include <autoarr/provider.h>
 
+#include "app/audit_command.h"
 #include "app/plugins_command.h"
 #include "app/providers_command.h"
 #include "plugin/manifest.h"
@@ -21,6 +22,8 @@ AutoArr audits the configuration of SABnzbd, Sonarr and Radarr and explains
 what to change and why, with a language model where one is reachable.
 
 commands:
+  audit --from DIR [--format json|markdown|text] [--fail-on SEVERITY] [--save DIR] [--no-llm]
+                                                audit a stack's configuration and explain what to change
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
   providers [--json]                            providers in routing order, each checked once now
   chat [--provider ID] [--model M] [--stream] [--json] [--timeout S] MESSAGE...
@@ -71,6 +74,7 @@ int run(int argc, char** argv) {
     if (cmd == "plugins") return autoarr::app::run_plugins_command(rest);
     if (cmd == "providers") return autoarr::app::run_providers_command(rest);
     if (cmd == "chat") return autoarr::app::run_chat_command(rest);
+    if (cmd == "audit") return autoarr::app::run_audit_command(rest);
     std::cerr << "autoarr: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
 }

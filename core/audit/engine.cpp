@@ -23,6 +23,9 @@ int health_score(const std::vector<Finding>& findings) {
 
 std::vector<Finding> evaluate_rules(const RuleSet& rules, const json::object& documents, const std::string& today) {
     std::vector<Finding> out;
+    Scope scope;  // one scope for the whole run, so $arrs is built once
+    scope.documents = &documents;
+    scope.today = today;
     for (const Rule& rule : rules.rules) {
         // A rule for an application whose documents are absent does not run.
         const std::string& app = rule.entry.application;
@@ -30,10 +33,8 @@ std::vector<Finding> evaluate_rules(const RuleSet& rules, const json::object& do
             !(app == "cross-app" && rule.entry.id.rfind("X-RPM", 0) == 0))
             continue;
         if (!rule.app.empty() && !documents.contains(rule.app)) continue;
-        Scope scope;
-        scope.documents = &documents;
         scope.app = rule.app;
-        scope.today = today;
+        scope.vars.clear();
         if (!truthy(evaluate(rule.when, scope))) continue;
         Finding f;
         f.rule = rule.entry;

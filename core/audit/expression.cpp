@@ -106,7 +106,6 @@ Value path_value(std::string_view path, Scope& scope) {
     std::string root(rest.substr(0, dot));
     std::string_view tail = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
 
-    Value cur;
     const json::object* docs = scope.documents;
     auto doc = [&](std::initializer_list<std::string_view> keys) -> Value {
         if (!docs) return std::nullopt;
@@ -118,23 +117,25 @@ Value path_value(std::string_view path, Scope& scope) {
             if (!v) return std::nullopt;
             o = v->is_object() ? &v->get_object() : nullptr;
         }
-        return v ? Value(*v) : std::nullopt;
+        return v ? Value::ref(v) : Value();
     };
+    Value cur;
     if (auto it = scope.vars.find(root); it != scope.vars.end()) cur = it->second;
     else if (root == "sab") cur = doc({"sabnzbd", "get_config", "config"});
     else if (root == "sabver") cur = doc({"sabnzbd", "version", "version"});
     else if (root == "app") cur = doc({std::string_view(scope.app)});
     else if (root == "appname") cur = json::value(scope.app);
     else if (root == "today") cur = json::value(scope.today);
-    else if (root == "docs") cur = docs ? Value(json::value(*docs)) : std::nullopt;
     else if (root == "arrs") {
-        json::array arr;
-        for (const char* name : {"sonarr", "radarr"})
-            if (auto d = doc({name}))
-                arr.push_back(json::object{{"name", name}, {"docs", *d}});
-        cur = json::value(std::move(arr));
+        if (!scope.arrs) {  // [{"name": "sonarr", "docs": {...}}, ...], borrowed documents copied once
+            json::array arr;
+            for (const char* name : {"sonarr", "radarr"})
+                if (auto d = doc({name})) arr.push_back(json::object{{"name", name}, {"docs", *d}});
+            scope.arrs = json::value(std::move(arr));
+        }
+        cur = scope.arrs;
     } else {
-        return std::nullopt;  // unknown root: validate() reports it for literals
+        return std::nullopt;
     }
     while (cur && !tail.empty()) {
         auto d2 = tail.find('.');
@@ -143,22 +144,31 @@ Value path_value(std::string_view path, Scope& scope) {
         if (!cur->is_object()) return std::nullopt;
         const json::value* next = cur->get_object().if_contains(seg);
         if (!next) return std::nullopt;
-        cur = *next;
+        cur = cur.part(next);
     }
     return cur;
+}
+
+const std::regex& cached_regex(const std::string& pattern) {
+    thread_local std::map<std::string, std::regex> cache;
+    auto it = cache.find(pattern);
+    if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+    return it->second;
 }
 
 Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
     Value list = evaluate(args[0], scope);
     const std::string var(args[1].as_string());
     const json::array* items = as_array(list);
-    auto saved = scope.vars.find(var) != scope.vars.end() ? std::optional<json::value>(scope.vars[var]) : std::nullopt;
+    std::optional<Value> saved;
+    if (auto it = scope.vars.find(var); it != scope.vars.end()) saved = it->second;
     json::array out;
     int64_t n = 0;
     bool any = false, all = true;
+    Value found;
     if (items) {
         for (const auto& item : *items) {
-            scope.vars[var] = item;
+            scope.vars[var] = list.part(&item);  // no copy of the element
             Value r = evaluate(args[2], scope);
             if (op == "map") {
                 if (r) out.push_back(*r);
@@ -166,7 +176,7 @@ Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
             }
             bool t = truthy(r);
             if (op == "find" && t) {
-                out.push_back(item);
+                found = list.part(&item);
                 break;
             }
             if (t) {
@@ -184,7 +194,7 @@ Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
     if (op == "any") return json::value(any);
     if (op == "all") return json::value(items ? all : false);
     if (op == "count") return json::value(n);
-    if (op == "find") return out.empty() ? std::nullopt : Value(out[0]);
+    if (op == "find") return found;
     return json::value(std::move(out));
 }
 
@@ -273,7 +283,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
     if (expr.is_string()) {
         std::string_view s = expr.get_string();
         if (!s.empty() && s[0] == '$') return path_value(s, scope);
-        return expr;
+        return Value::ref(&expr);  // rule text outlives the evaluation
     }
     if (expr.is_array()) {
         json::array out;
@@ -281,10 +291,10 @@ Value evaluate(const json::value& expr, Scope& scope) {
             if (auto v = evaluate(e, scope)) out.push_back(*v);
         return json::value(std::move(out));
     }
-    if (!expr.is_object() || expr.get_object().size() != 1) return expr;
+    if (!expr.is_object() || expr.get_object().size() != 1) return Value::ref(&expr);
     const auto& [key, raw] = *expr.get_object().begin();
     const std::string op(key);
-    if (op == "lit") return raw;
+    if (op == "lit") return Value::ref(&raw);
     static const json::array empty;
     const json::array& args = raw.is_array() ? raw.get_array() : empty;
     auto arg = [&](std::size_t i) -> Value { return evaluate(raw.is_array() ? args[i] : raw, scope); };
@@ -303,12 +313,12 @@ Value evaluate(const json::value& expr, Scope& scope) {
     }
     if (op == "if") return truthy(arg(0)) ? arg(1) : arg(2);
     if (op == "let") {
-        std::vector<std::pair<std::string, std::optional<json::value>>> saved;
+        std::vector<std::pair<std::string, std::optional<Value>>> saved;
         for (const auto& kv : args[0].get_object()) {
             std::string name(kv.key());
             auto it = scope.vars.find(name);
-            saved.emplace_back(name, it == scope.vars.end() ? std::nullopt : std::optional<json::value>(it->second));
-            if (auto v = evaluate(kv.value(), scope)) scope.vars[name] = *v;
+            saved.emplace_back(name, it == scope.vars.end() ? std::nullopt : std::optional<Value>(it->second));
+            if (Value v = evaluate(kv.value(), scope)) scope.vars[name] = v;
             else scope.vars.erase(name);
         }
         Value r = evaluate(args[1], scope);
@@ -320,7 +330,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
     }
     if (op == "coalesce") {
         for (const auto& a : args)
-            if (auto v = evaluate(a, scope); v && !v->is_null()) return v;
+            if (Value v = evaluate(a, scope); v && !v->is_null()) return v;
         return std::nullopt;
     }
     if (op == "not") return json::value(!truthy(arg(0)));
@@ -355,7 +365,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         const json::array* list = as_array(list_value);
         if (!x || !list) return json::value(false);
         for (const auto& e : *list)
-            if (equal(x, Value(e))) return json::value(true);
+            if (equal(x, Value::ref(&e))) return json::value(true);
         return json::value(false);
     }
     if (op == "contains") {
@@ -363,7 +373,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         if (!c || !x) return json::value(false);
         if (c->is_array()) {
             for (const auto& e : c->get_array())
-                if (equal(Value(e), x)) return json::value(true);
+                if (equal(Value::ref(&e), x)) return json::value(true);
             return json::value(false);
         }
         auto cs = text(c), xs = text(x);
@@ -372,8 +382,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
     if (op == "matches") {
         auto s = text(arg(0));
         if (!s) return json::value(false);
-        std::regex re(std::string(args[1].get_string()), std::regex::ECMAScript);
-        return json::value(std::regex_search(*s, re));
+        return json::value(std::regex_search(*s, cached_regex(std::string(args[1].get_string()))));
     }
     if (op == "lower") {
         auto s = text(arg(0));
@@ -394,7 +403,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         if (!list) return std::nullopt;
         double acc = op == "sum" ? 0 : -INFINITY;
         for (const auto& e : *list)
-            if (auto n = number(Value(e))) acc = op == "sum" ? acc + *n : std::max(acc, *n);
+            if (auto n = number(Value::ref(&e))) acc = op == "sum" ? acc + *n : std::max(acc, *n);
         if (op == "max" && acc == -INFINITY) return std::nullopt;
         return json::value(acc);
     }
@@ -422,7 +431,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         for (const auto& f : *fields)
             if (f.is_object() && f.get_object().contains("name") && f.at("name") == json::value(*name)) {
                 const auto* v = f.get_object().if_contains("value");
-                return v ? Value(*v) : std::nullopt;
+                return v ? fields_value.part(v) : Value();
             }
         return std::nullopt;
     }
@@ -450,7 +459,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         auto name = text(arg(1));
         if (!cats || !name) return std::nullopt;
         for (const auto& c : *cats)
-            if (c.is_object() && c.get_object().contains("name") && c.at("name") == json::value(*name)) return c;
+            if (c.is_object() && c.get_object().contains("name") && c.at("name") == json::value(*name)) return cats_value.part(&c);
         return std::nullopt;
     }
     if (op == "is_ip") {
@@ -490,7 +499,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         json::array out;
         for (const auto& e : *list) {
             bool seen = false;
-            for (const auto& o : out) seen = seen || equal(Value(o), Value(e));
+            for (const auto& o : out) seen = seen || equal(Value::ref(&o), Value::ref(&e));
             if (!seen) out.push_back(e);
         }
         return json::value(std::move(out));
@@ -506,7 +515,7 @@ Value evaluate(const json::value& expr, Scope& scope) {
         Value list_value = arg(0);
         const json::array* list = as_array(list_value);
         if (!list || list->empty()) return std::nullopt;
-        return (*list)[0];
+        return list_value.part(&(*list)[0]);
     }
     if (op == "concat") {
         std::string out;

@@ -3,7 +3,7 @@
 //   {"fail_times": N, "fail_code": "RATE_LIMITED", "retryable": true,
 //    "retry_after_ms": 7000, "always_fail": false, "hang": false,
 //    "stream_tokens": K, "stream_fail_after": k, "content": "...",
-//    "healthy_after_ms": T}
+//    "contents": ["answer 1", "answer 2", ...], "healthy_after_ms": T}
 // list_models reports {"calls": n} so tests count real calls.
 #include <autoarr/provider.hpp>
 
@@ -52,6 +52,8 @@ public:
         p->stream_tokens_ = num("stream_tokens", 3);
         p->stream_fail_after_ = num("stream_fail_after", -1);
         p->healthy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(num("healthy_after_ms", 0));
+        if (const auto* list = o.if_contains("contents"); list && list->is_array())
+            for (const auto& c : list->as_array()) p->contents_.emplace_back(c.as_string());
         p->content_ = o.contains("content") ? std::string(o.at("content").as_string()) : std::string(SCRIPT_ID);
         return p;
     }
@@ -67,8 +69,10 @@ public:
         return "{\"calls\":" + std::to_string(calls_.load()) + "}";
     }
     std::string complete(const autoarr::sdk::Call& call, std::string_view) override {
-        maybe_fail(call);
-        return "{\"content\":\"" + content_ + "\",\"model\":\"script\",\"finish_reason\":\"stop\"}";
+        int64_t n = maybe_fail(call);
+        // "contents": answers in turn (the last one repeats); else "content".
+        std::string content = contents_.empty() ? content_ : contents_[std::min<std::size_t>(n - 1, contents_.size() - 1)];
+        return json::serialize(json::object{{"content", content}, {"model", "script"}, {"finish_reason", "stop"}});
     }
     void stream(const autoarr::sdk::Call& call, std::string_view, autoarr::sdk::StreamWriter& out) override {
         maybe_fail(call);
@@ -82,7 +86,7 @@ public:
     }
 
 private:
-    void maybe_fail(const autoarr::sdk::Call& call) {
+    int64_t maybe_fail(const autoarr::sdk::Call& call) {
         int64_t n = ++calls_;
         if (hang_) {
             while (!call.cancelled()) {
@@ -96,6 +100,7 @@ private:
             throw Error(fail_code_, "scripted failure " + std::to_string(n), 0, retry_after_ms_,
                         (retryable_ ? AUTOARR_ERROR_FLAG_RETRYABLE : 0) |
                             (fail_code_ == AUTOARR_ERR_AUTH_FAILED ? AUTOARR_ERROR_FLAG_AUTH_FAILED : 0));
+        return n;
     }
 
     std::atomic<int64_t> calls_{0};
@@ -108,6 +113,7 @@ private:
     int64_t stream_tokens_ = 3;
     int64_t stream_fail_after_ = -1;
     std::string content_;
+    std::vector<std::string> contents_;
     std::chrono::steady_clock::time_point healthy_at_;
 };
 

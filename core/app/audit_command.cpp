@@ -1,0 +1,120 @@
+#include "app/audit_command.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/cli_args.h"
+#include "app/host.h"
+#include "audit/audit_run.h"
+#include "audit/redact.h"
+#include "audit/rule_set.h"
+#include "connectors/stack.h"
+
+namespace autoarr::app {
+
+namespace {
+constexpr const char* kUsage =
+    "usage: autoarr audit [--from DIR] [--provider ID] [--format json|markdown|text] [--fail-on SEVERITY]\n"
+    "                     [--save DIR] [--no-llm] [--rules FILE] [--config FILE] [--plugin-dir DIR]...\n"
+    "exit: 0 done, 3 a finding at or above --fail-on, 2 error\n";
+}
+
+int run_audit_command(const std::vector<std::string>& args) {
+    std::set<std::string> valued = {"--from", "--format", "--fail-on", "--save", "--rules", "--today"};
+    valued.insert(kHostValuedFlags.begin(), kHostValuedFlags.end());
+    CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--help"}, valued);
+    if (!a.error().empty() || !a.positional().empty()) {
+        std::cerr << "autoarr audit: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
+                  << "\n" << kUsage;
+        return 2;
+    }
+    if (a.has("--help")) {
+        std::cout << kUsage;
+        return 0;
+    }
+    const std::string format = a.value("--format").value_or("text");
+    if (format != "json" && format != "markdown" && format != "text") {
+        std::cerr << "autoarr audit: --format must be json, markdown or text, not \"" << format << "\"\n";
+        return 2;
+    }
+    std::optional<std::string> fail_on = a.value("--fail-on");
+    if (fail_on && audit::severity_rank(*fail_on) > 3) {
+        std::cerr << "autoarr audit: --fail-on must be critical, high, medium or low, not \"" << *fail_on << "\"\n";
+        return 2;
+    }
+
+    audit::RuleSet rules;
+    try {
+        rules = audit::load_rules(a.value("--rules").value_or(audit::default_rules_path().string()));
+    } catch (const std::exception& e) {
+        std::cerr << "autoarr audit: " << e.what() << "\n";
+        return 2;
+    }
+
+    connectors::Stack stack;
+    if (auto from = a.value("--from")) {
+        try {
+            stack = connectors::read_stack_dir(*from);
+        } catch (const std::exception& e) {
+            std::cerr << "autoarr audit: " << e.what() << "\n";
+            return 2;
+        }
+    } else {
+        std::cerr << "autoarr audit: no stack to audit: use --from DIR (a directory laid out as DIR/<app>/<endpoint>.json)"
+                     "; live fetching with SABNZBD_URL/SONARR_URL/RADARR_URL is not available in this build\n";
+        return 2;
+    }
+    if (stack.documents.empty()) {
+        std::cerr << "autoarr audit: no application documents found";
+        for (const auto& app : stack.apps)
+            if (!app.error.empty()) std::cerr << "; " << app.name << ": " << app.error;
+        std::cerr << "\n";
+        return 2;
+    }
+
+    std::unique_ptr<Host> host;
+    audit::AuditOptions opts;
+    opts.enrich = !a.has("--no-llm");
+    opts.provider = a.value("--provider");
+    if (auto today = a.value("--today")) opts.today = *today;
+    if (opts.enrich) {
+        HostOptions ho;
+        ho.plugin_dirs = a.values("--plugin-dir");
+        ho.builtin_plugins = !a.has("--no-builtin-plugins");
+        ho.config_file = a.value("--config");
+        host = build_host(ho);
+        for (const auto& e : host->errors) std::cerr << "autoarr audit: " << e << "\n";
+        if (!host->errors.empty()) return 2;
+        if (opts.provider && !host->registry.find(*opts.provider)) {
+            std::cerr << "autoarr audit: unknown provider \"" << *opts.provider << "\"\n";
+            return 2;
+        }
+    }
+    auto report = audit::run_audit(stack, rules, host ? host->router.get() : nullptr, opts);
+
+    if (auto save = a.value("--save")) {
+        connectors::Stack redacted = stack;
+        boost::json::value docs = redacted.documents;
+        audit::redact(docs);
+        redacted.documents = docs.as_object();
+        try {
+            connectors::save_stack_dir(redacted, *save);
+        } catch (const std::exception& e) {
+            std::cerr << "autoarr audit: cannot save the snapshot: " << e.what() << "\n";
+            return 2;
+        }
+    }
+
+    if (format == "json") std::cout << audit::report_json(report) << "\n";
+    else if (format == "markdown") std::cout << audit::report_markdown(report);
+    else std::cout << audit::report_text(report, ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+
+    if (fail_on)
+        for (const auto& f : report.findings)
+            if (audit::severity_rank(f.rule.severity) <= audit::severity_rank(*fail_on)) return 3;
+    return 0;
+}
+
+}  // namespace autoarr::app

@@ -1,0 +1,90 @@
+#include "audit/audit_run.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "audit/redact.h"
+
+namespace autoarr::audit {
+namespace json = boost::json;
+
+namespace {
+
+std::string utc(const char* fmt) {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, fmt, &tm);
+    return buf;
+}
+
+std::string new_audit_id() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "aud_%s_%08llx", utc("%Y%m%dT%H%M%SZ").c_str(),
+                  static_cast<unsigned long long>(rng() & 0xffffffffULL));
+    return buf;
+}
+
+}  // namespace
+
+AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
+                      const AuditOptions& options) {
+    AuditReport r;
+    r.audit_id = new_audit_id();
+    r.created_at = utc("%Y-%m-%dT%H:%M:%SZ");
+    r.applications = stack.apps;
+    r.rules_version = rules.version;
+    const std::string today = options.today.empty() ? utc("%Y-%m-%d") : options.today;
+
+    r.findings = evaluate_rules(rules, stack.documents, today);
+    json::value redacted = stack.documents;
+    r.redacted_values = redact(redacted);
+    // Findings show current values; a secret-bearing current value is redacted too.
+    for (auto& f : r.findings) redact(f.current);
+
+    r.mode = "rules-only";
+    if (!options.enrich) {
+        r.mode_reason = "language model disabled (--no-llm)";
+    } else if (!router) {
+        r.mode_reason = "no provider plugins are loaded";
+    } else if (r.findings.empty()) {
+        r.mode_reason = "nothing to explain: no findings";
+    } else {
+        // Cheap checks first, so a stack with no model server answers at once.
+        router->check_health(options.provider.value_or(""));
+        bool any_up = false;
+        std::string why;
+        for (const auto& p : router->providers()) {
+            if (options.provider && p.id != *options.provider) continue;
+            if (p.state == routing::ProviderState::healthy || p.state == routing::ProviderState::degraded) {
+                any_up = true;
+            } else {
+                why += (why.empty() ? "" : "; ") + p.id + ": " + (p.reason.empty() ? std::string(routing::state_name(p.state)) : p.reason);
+                r.attempts.push_back({p.id, "skipped", p.reason, 0, p.latency_ms});
+            }
+        }
+        if (!any_up) {
+            r.mode_reason = "no language model is reachable (" + (why.empty() ? "no providers" : why) +
+                            "). To enable one: start Ollama (OLLAMA_URL, default http://127.0.0.1:11434) with "
+                            "the model in OLLAMA_MODEL pulled, or set CLAUDE_API_KEY.";
+        } else {
+            r.attempts.clear();
+            EnrichmentResult e = enrich(*router, options.provider, r.findings, redacted.as_object(), options.enrich_deadline);
+            r.attempts = e.attempts;
+            r.enrichment = e.stats;
+            if (e.applied) {
+                r.mode = "llm";
+                r.provider = e.provider;
+            } else {
+                r.mode_reason = e.reason;
+            }
+        }
+    }
+    r.score = health_score(r.findings);
+    return r;
+}
+
+}  // namespace autoarr::audit
