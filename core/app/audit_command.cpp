@@ -10,6 +10,7 @@
 #include "audit/audit_run.h"
 #include "audit/redact.h"
 #include "audit/rule_set.h"
+#include "connectors/live.h"
 #include "connectors/stack.h"
 
 namespace autoarr::app {
@@ -62,9 +63,19 @@ int run_audit_command(const std::vector<std::string>& args) {
             return 2;
         }
     } else {
-        std::cerr << "autoarr audit: no stack to audit: use --from DIR (a directory laid out as DIR/<app>/<endpoint>.json)"
-                     "; live fetching with SABNZBD_URL/SONARR_URL/RADARR_URL is not available in this build\n";
-        return 2;
+        config::Sources sources;
+        sources.env = config::process_environment();
+        if (auto f = a.value("--config")) sources.file = *f;
+        config::Config cfg = config::load(sources);
+        for (const auto& e : cfg.errors) std::cerr << "autoarr audit: " << e << "\n";
+        if (!cfg.errors.empty()) return 2;
+        if (cfg.apps.empty()) {
+            std::cerr << "autoarr audit: no applications configured: set SABNZBD_URL/SABNZBD_API_KEY, "
+                         "SONARR_URL/SONARR_API_KEY or RADARR_URL/RADARR_API_KEY (or \"apps\" in the config file), "
+                         "or audit saved documents with --from DIR\n";
+            return 2;
+        }
+        stack = connectors::fetch_stack(cfg.apps);
     }
     if (stack.documents.empty()) {
         std::cerr << "autoarr audit: no application documents found";

@@ -124,6 +124,27 @@ void read_file(const std::filesystem::path& path, Config& c) {
             }
         }
     }
+    if (auto* apps = o.if_contains("apps")) {  // {"sabnzbd": {"url": "...", "api_key": "..."}}
+        if (!apps->is_object()) {
+            c.errors.push_back(path.string() + ": \"apps\" must be an object");
+        } else {
+            for (const auto& kv : apps->get_object()) {
+                std::string name(kv.key());
+                if (name != "sabnzbd" && name != "sonarr" && name != "radarr") {
+                    c.errors.push_back(path.string() + ": apps." + name + " is not sabnzbd, sonarr or radarr");
+                    continue;
+                }
+                const auto* o2 = kv.value().is_object() ? &kv.value().get_object() : nullptr;
+                const auto* url = o2 ? o2->if_contains("url") : nullptr;
+                const auto* key = o2 ? o2->if_contains("api_key") : nullptr;
+                if (!url || !url->is_string() || (key && !key->is_string())) {
+                    c.errors.push_back(path.string() + ": apps." + name + " needs \"url\" (and \"api_key\") strings");
+                    continue;
+                }
+                c.apps[name] = AppConfig{std::string(url->get_string()), key ? std::string(key->get_string()) : ""};
+            }
+        }
+    }
     if (auto* p = o.if_contains("providers")) {
         if (!p->is_object()) {
             c.errors.push_back(path.string() + ": \"providers\" must be an object keyed by plugin id");
@@ -199,6 +220,17 @@ void apply_env(const Environment& env, Config& c) {
     }
     if (auto* v = env_get(env, "CLAUDE_BASE_URL")) claude.settings["base_url"] = *v;
     if (auto* v = env_get(env, "CLAUDE_CA_FILE")) claude.settings["ca_file"] = *v;
+
+    for (const char* app : {"sabnzbd", "sonarr", "radarr"}) {
+        std::string upper(app);
+        for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        const std::string* app_url = env_get(env, (upper + "_URL").c_str());
+        const std::string* app_key = env_get(env, (upper + "_API_KEY").c_str());
+        if (app_url && !app_url->empty()) c.apps[app].url = *app_url;
+        if (app_key && !app_key->empty() && c.apps.count(app)) c.apps[app].api_key = *app_key;
+        if (app_key && !app_key->empty() && !c.apps.count(app))
+            c.errors.push_back(upper + "_API_KEY is set but " + upper + "_URL is not");
+    }
 }
 
 }  // namespace

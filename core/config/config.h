@@ -21,7 +21,14 @@ struct ProviderConfig {
     std::optional<int> max_retries;               // router retries for this provider
 };
 
+// A media application to audit live (SABNZBD_URL/SABNZBD_API_KEY, ...).
+struct AppConfig {
+    std::string url;
+    std::string api_key;  // never logged, stored or sent to a model
+};
+
 struct Config {
+    std::map<std::string, AppConfig> apps;  // sabnzbd | sonarr | radarr: the configured ones only
     std::string provider = "ollama";       // LLM_PROVIDER
     bool provider_explicit = false;        // set by the file, LLM_PROVIDER or --provider (not the default)
     std::vector<std::string> fallback_order;  // LLM_FALLBACK_ORDER
