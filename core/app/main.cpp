@@ -10,6 +10,7 @@
 #include "app/audit_command.h"
 #include "app/plugins_command.h"
 #include "app/providers_command.h"
+#include "app/serve_command.h"
 #include "plugin/manifest.h"
 #include "util/log.h"
 #include "version.h"
@@ -22,6 +23,7 @@ AutoArr audits the configuration of SABnzbd, Sonarr and Radarr and explains
 what to change and why, with a language model where one is reachable.
 
 commands:
+  serve [--listen HOST:PORT] [--db PATH]         the HTTP service (docs/api.md)
   audit --from DIR [--format json|markdown|text] [--fail-on SEVERITY] [--save DIR] [--no-llm]
                                                 audit a stack's configuration and explain what to change
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
@@ -75,6 +77,7 @@ int run(int argc, char** argv) {
     if (cmd == "providers") return autoarr::app::run_providers_command(rest);
     if (cmd == "chat") return autoarr::app::run_chat_command(rest);
     if (cmd == "audit") return autoarr::app::run_audit_command(rest);
+    if (cmd == "serve") return autoarr::app::run_serve_command(rest);
     std::cerr << "autoarr: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
 }

@@ -108,6 +108,9 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
             std::lock_guard lock(e->mutex);
             std::string skip;
             if (!e->instance) skip = e->reason;
+            // Known down (last health check, or rejected credentials): cost the caller nothing.
+            else if (e->state == ProviderState::unhealthy || e->state == ProviderState::unavailable)
+                skip = std::string(state_name(e->state)) + ": " + e->reason;
             else if (streaming && !e->instance->can_stream()) skip = "does not support streaming";
             else if (!e->breaker.allow(clock_->now()))
                 skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
@@ -154,7 +157,7 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 return result;
             }
             result.status = st;
-            result.status.message = id + ": " + st.message;
+            if (st.message.rfind(id + ":", 0) != 0) result.status.message = id + ": " + st.message;
             if (delivered) {  // after the first token: surface the error, never switch
                 result.partial = true;
                 result.provider = id;

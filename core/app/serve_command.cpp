@@ -1,0 +1,162 @@
+#include "app/serve_command.h"
+
+#include <signal.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/cli_args.h"
+#include "app/host.h"
+#include "audit/audit_run.h"
+#include "connectors/stack.h"
+#include "routing/health_monitor.h"
+#include "server/api.h"
+#include "util/log.h"
+#include "version.h"
+
+namespace autoarr::app {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: autoarr serve [--listen HOST:PORT] [--db PATH] [--config FILE] [--plugin-dir DIR]...\n"
+    "                     [--sample-stack DIR] [--audit-on-start] [--health-interval SECONDS]\n"
+    "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback)\n";
+
+bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    char* end = nullptr;
+    long p = std::strtol(text.c_str() + colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535 || colon + 1 == text.size()) return false;
+    port = static_cast<uint16_t>(p);
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+}  // namespace
+
+int run_serve_command(const std::vector<std::string>& args) {
+    std::set<std::string> valued = {"--listen", "--db", "--sample-stack", "--health-interval", "--workers"};
+    valued.insert(kHostValuedFlags.begin(), kHostValuedFlags.end());
+    CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"}, valued);
+    if (!a.error().empty() || !a.positional().empty()) {
+        std::cerr << "autoarr serve: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
+                  << "\n" << kUsage;
+        return 2;
+    }
+    if (a.has("--help")) {
+        std::cout << kUsage;
+        return 0;
+    }
+    const char* env_listen = std::getenv("AUTOARR_LISTEN");
+    std::string listen = a.value("--listen").value_or(env_listen && *env_listen ? env_listen : "127.0.0.1:8000");
+    server::ServerOptions so;
+    if (!parse_listen(listen, so.address, so.port)) {
+        std::cerr << "autoarr serve: --listen \"" << listen << "\" is not HOST:PORT with an IP address\n";
+        return 2;
+    }
+    const char* token_env = std::getenv("AUTOARR_API_TOKEN");
+    const std::string token = token_env ? token_env : "";
+    const bool loopback = boost::asio::ip::make_address(so.address).is_loopback();
+    if (!loopback && token.empty()) {
+        std::cerr << "autoarr serve: refusing to listen on " << listen
+                  << " without AUTOARR_API_TOKEN: anyone on the network could use your providers and read your "
+                     "audits. Set a token, or listen on 127.0.0.1.\n";
+        return 2;
+    }
+    if (auto w = a.value("--workers")) so.workers = static_cast<unsigned>(std::max(1, std::atoi(w->c_str())));
+
+    // Signals are handled by this thread alone (sigwait below): block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    HostOptions ho;
+    ho.plugin_dirs = a.values("--plugin-dir");
+    ho.builtin_plugins = !a.has("--no-builtin-plugins");
+    ho.config_file = a.value("--config");
+    auto host = build_host(ho);
+    for (const auto& e : host->errors) std::cerr << "autoarr serve: " << e << "\n";
+    if (!host->errors.empty()) return 2;
+
+    std::unique_ptr<store::Store> db;
+    audit::RuleSet rules;
+    try {
+        const char* env_db = std::getenv("AUTOARR_DB");
+        db = std::make_unique<store::Store>(a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()));
+        rules = audit::load_rules(audit::default_rules_path());
+    } catch (const std::exception& e) {
+        std::cerr << "autoarr serve: " << e.what() << "\n";
+        return 2;
+    }
+
+    server::ApiContext ctx;
+    ctx.router = host->router.get();
+    ctx.store = db.get();
+    ctx.rules = &rules;
+    ctx.apps = host->config.apps;
+    ctx.sample_stack = a.value("--sample-stack").value_or("");
+    ctx.api_token = token;
+    ctx.version = AUTOARR_VERSION_STRING;
+
+    double interval = 30;
+    if (auto hi = a.value("--health-interval")) interval = std::atof(hi->c_str());
+    if (!(interval > 0)) {
+        std::cerr << "autoarr serve: --health-interval must be a positive number of seconds\n";
+        return 2;
+    }
+    std::unique_ptr<routing::HealthMonitor> monitor;
+    std::unique_ptr<server::HttpServer> http;
+    try {
+        http = std::make_unique<server::HttpServer>(so, server::make_api(ctx));
+    } catch (const std::exception& e) {
+        std::cerr << "autoarr serve: " << e.what() << "\n";
+        return 2;
+    }
+    monitor = std::make_unique<routing::HealthMonitor>(*host->router,
+                                                       std::chrono::milliseconds(static_cast<int64_t>(interval * 1000)));
+    http->start();
+    ctx.ready = true;
+    const std::string url = "http://" + (so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address) +
+                            ":" + std::to_string(http->port());
+    std::cout << "AutoArr " << AUTOARR_VERSION_STRING << " listening on " << url << "  (GET /health, POST /api/v1/audits)"
+              << std::endl;
+
+    if (auto sample = a.value("--sample-stack"); sample && a.has("--audit-on-start")) {
+        try {
+            auto stack = connectors::read_stack_dir(*sample);
+            auto report = audit::run_audit(stack, rules, host->router.get(), {});
+            std::vector<std::pair<std::string, std::string>> findings;
+            for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
+            db->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score,
+                            0, audit::report_json(report)},
+                           findings);
+            std::cout << "\nAudit of the sample stack " << *sample << " (stored as " << report.audit_id << "):\n\n"
+                      << audit::report_text(report, false) << "\nThe report is at " << url << "/api/v1/audits/"
+                      << report.audit_id << "\nAutoArr keeps serving; stop it with Ctrl-C.\n"
+                      << std::flush;
+        } catch (const std::exception& e) {
+            std::cerr << "autoarr serve: the start-up audit failed: " << e.what() << "\n";
+        }
+    }
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::info("server", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    http->stop(std::chrono::seconds(10));  // stop accepting, drain in-flight requests
+    monitor.reset();
+    http.reset();
+    host.reset();  // destroys instances, shuts plugins down
+    db.reset();    // closes the store
+    log::info("server", "stopped");
+    return 0;
+}
+
+}  // namespace autoarr::app

@@ -1,0 +1,457 @@
+#include "server/api.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "app/providers_command.h"
+#include "audit/audit_run.h"
+#include "connectors/live.h"
+#include "util/log.h"
+
+namespace autoarr::server {
+namespace json = boost::json;
+
+namespace {
+
+HttpResponse json_response(int status, const json::value& v) {
+    HttpResponse r;
+    r.status = status;
+    r.body = json::serialize(v);
+    return r;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+        diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+}
+
+// A provider failure as an HTTP status (docs/api.md).
+int status_for(const plugin::CallStatus& s) {
+    switch (s.code) {
+        case AUTOARR_ERR_RATE_LIMITED: return 429;
+        case AUTOARR_ERR_DEADLINE_EXCEEDED: return 504;
+        case AUTOARR_ERR_INVALID_ARGUMENT:
+        case AUTOARR_ERR_NOT_FOUND:
+        case AUTOARR_ERR_REQUEST_TOO_LARGE: return 422;
+        case AUTOARR_ERR_UNAVAILABLE:
+        case AUTOARR_ERR_CONFIG_INVALID:
+        case AUTOARR_ERR_AUTH_FAILED:
+        case AUTOARR_ERR_PERMISSION_DENIED:
+        case AUTOARR_ERR_CANCELLED: return 503;
+        default: return 502;
+    }
+}
+
+json::value attempts_value(const std::vector<routing::Attempt>& attempts) {
+    return json::parse(app::attempts_json(attempts));
+}
+
+// Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
+std::optional<json::object> parse_body(const HttpRequest& req, ResponseWriter& w) {
+    json::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    if (ec) {
+        w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
+        return std::nullopt;
+    }
+    if (!v.is_object()) {
+        w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
+        return std::nullopt;
+    }
+    return std::move(v.get_object());
+}
+
+std::string sse(const std::string& event, const json::value& data) {
+    return "event: " + event + "\ndata: " + json::serialize(data) + "\n\n";
+}
+
+class Api {
+public:
+    explicit Api(ApiContext& c) : c_(c) {}
+
+    void operator()(const HttpRequest& req, ResponseWriter& w) {
+        const auto start = std::chrono::steady_clock::now();
+        std::string route;
+        int status = handle(req, w, route);
+        c_.metrics.request(route, status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+
+private:
+    struct Tracked : ResponseWriter {
+        ResponseWriter& inner;
+        int status = 0;
+        explicit Tracked(ResponseWriter& w) : inner(w) {}
+        void send(const HttpResponse& r) override {
+            status = r.status;
+            inner.send(r);
+        }
+        bool start_stream(int s, const std::string& ct) override {
+            status = s;
+            return inner.start_stream(s, ct);
+        }
+        bool write(std::string_view chunk) override { return inner.write(chunk); }
+        void end_stream() override { inner.end_stream(); }
+    };
+
+    int handle(const HttpRequest& req, ResponseWriter& outer, std::string& route) {
+        Tracked w(outer);
+        const std::string& p = req.path;
+        auto method = [&](std::initializer_list<const char*> allowed) {
+            for (const char* m : allowed)
+                if (req.method == m) return true;
+            std::string allow;
+            for (const char* m : allowed) allow += (allow.empty() ? "" : ", ") + std::string(m);
+            auto r = HttpServer::error(405, "method_not_allowed", req.method + " is not allowed on " + p + " (allowed: " + allow + ")");
+            r.headers.emplace_back("Allow", allow);
+            w.send(r);
+            return false;
+        };
+        if (p.rfind("/api/", 0) == 0 && !c_.api_token.empty()) {
+            auto it = req.headers.find("authorization");
+            if (it == req.headers.end() || !constant_time_equal(it->second, "Bearer " + c_.api_token)) {
+                route = "auth";
+                auto r = HttpServer::error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is required");
+                r.headers.emplace_back("WWW-Authenticate", "Bearer");
+                w.send(r);
+                return w.status;
+            }
+        }
+        if (p == "/health") {
+            route = "/health";
+            if (method({"GET"})) health(w);
+        } else if (p == "/health/live") {
+            route = p;
+            if (method({"GET"})) w.send(json_response(200, json::object{{"status", "alive"}}));
+        } else if (p == "/health/ready") {
+            route = p;
+            if (method({"GET"}))
+                w.send(c_.ready ? json_response(200, json::object{{"status", "ready"}})
+                                : HttpServer::error(503, "not_ready", "plugins or the store are not ready yet"));
+        } else if (p == "/metrics") {
+            route = p;
+            if (method({"GET"})) {
+                HttpResponse r;
+                r.content_type = "text/plain; version=0.0.4";
+                r.body = c_.metrics.render();
+                w.send(r);
+            }
+        } else if (p == "/api/v1/providers") {
+            route = p;
+            if (method({"GET"})) w.send(json_response(200, json::parse(app::providers_json(c_.router->providers()))));
+        } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 && p.compare(p.size() - 6, 6, "/check") == 0) {
+            route = "/api/v1/providers/{id}/check";
+            if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
+        } else if (p == "/api/v1/audits") {
+            route = p;
+            if (req.method == "GET") list_audits(req, w);
+            else if (method({"GET", "POST"})) post_audit(req, w);
+        } else if (p.rfind("/api/v1/audits/", 0) == 0) {
+            route = "/api/v1/audits/{id}";
+            if (method({"GET"})) get_audit(p.substr(15), w);
+        } else if (p == "/api/v1/chat") {
+            route = p;
+            if (method({"POST"})) chat(req, w);
+        } else {
+            route = "unknown";
+            w.send(HttpServer::error(404, "not_found", "no route " + p));
+        }
+        return w.status;
+    }
+
+    void health(ResponseWriter& w) {
+        json::object providers;
+        bool any_up = false;
+        for (const auto& v : c_.router->providers()) {
+            std::string state(routing::state_name(v.state));
+            providers[v.id] = state;
+            c_.metrics.provider_state(v.id, state);
+            any_up = any_up || v.state == routing::ProviderState::healthy || v.state == routing::ProviderState::degraded;
+        }
+        // Audits still work rules-only without a provider: that is degraded, not down.
+        std::string status = !c_.ready ? "unhealthy" : any_up ? "healthy" : "degraded";
+        w.send(json_response(200, json::object{{"status", status}, {"version", c_.version}, {"providers", providers}}));
+    }
+
+    void check_provider(const std::string& id, ResponseWriter& w) {
+        auto ids = c_.router->provider_ids();
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+            w.send(HttpServer::error(404, "unknown_provider", "no provider \"" + id + "\""));
+            return;
+        }
+        c_.router->check_health(id);
+        for (const auto& v : c_.router->providers())
+            if (v.id == id) {
+                std::string state(routing::state_name(v.state));
+                c_.metrics.provider_state(id, state);
+                if (c_.store) c_.store->record_health(id, state, v.reason);
+                w.send(json_response(200, json::parse(app::providers_json({v})).as_array()[0]));
+            }
+    }
+
+    void list_audits(const HttpRequest& req, ResponseWriter& w) {
+        auto number = [&](const char* name, int64_t def, int64_t lo, int64_t hi) -> std::optional<int64_t> {
+            auto it = req.query.find(name);
+            if (it == req.query.end()) return def;
+            char* end = nullptr;
+            long long v = std::strtoll(it->second.c_str(), &end, 10);
+            if (it->second.empty() || *end || v < lo || v > hi) return std::nullopt;
+            return v;
+        };
+        auto limit = number("limit", 20, 1, 200), offset = number("offset", 0, 0, INT64_MAX);
+        if (!limit || !offset) {
+            w.send(HttpServer::error(422, "invalid_query", "limit must be 1..200 and offset a non-negative integer"));
+            return;
+        }
+        json::array list;
+        for (const auto& a : c_.store->audits(*limit, *offset))
+            list.push_back(json::object{{"audit_id", a.id}, {"created_at", a.created_at}, {"mode", a.mode},
+                                        {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
+                                        {"score", a.score}, {"findings", a.findings}});
+        w.send(json_response(200, json::object{{"audits", list}, {"total", c_.store->audit_count()}}));
+    }
+
+    void get_audit(const std::string& id, ResponseWriter& w) {
+        auto a = c_.store->audit(id);
+        if (!a) {
+            w.send(HttpServer::error(404, "unknown_audit", "no audit \"" + id + "\""));
+            return;
+        }
+        HttpResponse r;
+        r.body = a->report_json;
+        w.send(r);
+    }
+
+    void post_audit(const HttpRequest& req, ResponseWriter& w) {
+        auto body = parse_body(req, w);
+        if (!body) return;
+        std::optional<std::string> provider;
+        if (const auto* p = body->if_contains("provider"); p && !p->is_null()) {
+            if (!p->is_string()) return w.send(HttpServer::error(422, "invalid_field", "\"provider\" must be a string"));
+            provider = std::string(p->get_string());
+            auto ids = c_.router->provider_ids();
+            if (std::find(ids.begin(), ids.end(), *provider) == ids.end())
+                return w.send(HttpServer::error(422, "unknown_provider", "no provider \"" + *provider + "\""));
+        }
+        const auto* source = body->if_contains("source");
+        const auto* documents = body->if_contains("documents");
+        if ((source == nullptr) == (documents == nullptr))
+            return w.send(HttpServer::error(422, "invalid_body", "give exactly one of \"source\": \"live\" or \"documents\""));
+        const bool stream = req.headers.count("accept") && req.headers.at("accept").find("text/event-stream") != std::string::npos;
+        if (stream && !w.start_stream(200, "text/event-stream")) return;
+        auto progress = [&](const char* stage) {
+            if (stream) w.write(sse("progress", json::object{{"stage", stage}}));
+        };
+
+        connectors::Stack stack;
+        if (source && source->is_string() && source->get_string() == "sample") {
+            if (c_.sample_stack.empty())
+                return fail(w, stream, 422, "no_sample", "this server has no sample stack (--sample-stack DIR)");
+            progress("reading");
+            try {
+                stack = connectors::read_stack_dir(c_.sample_stack);
+            } catch (const std::exception& e) {
+                return fail(w, stream, 500, "sample_unreadable", e.what());
+            }
+        } else if (source) {
+            if (!source->is_string() || source->get_string() != "live")
+                return fail(w, stream, 422, "invalid_field", "\"source\" must be \"live\" or \"sample\"");
+            if (c_.apps.empty())
+                return fail(w, stream, 422, "no_applications",
+                            "no applications are configured (SABNZBD_URL, SONARR_URL, RADARR_URL)");
+            progress("fetching");
+            stack = connectors::fetch_stack(c_.apps);
+        } else {
+            if (!documents->is_object())
+                return fail(w, stream, 422, "invalid_field", "\"documents\" must be an object keyed by application");
+            for (const auto& [app, eps] : documents->get_object()) {
+                const auto& known = connectors::endpoints_of(app);
+                if (known.empty())
+                    return fail(w, stream, 422, "invalid_field", "unknown application \"" + std::string(app) + "\"");
+                if (!eps.is_object())
+                    return fail(w, stream, 422, "invalid_field", "documents." + std::string(app) + " must be an object");
+                json::object docs;
+                for (const auto& [ep, doc] : eps.get_object()) {
+                    auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return ep == e.name; });
+                    if (it == known.end())
+                        return fail(w, stream, 422, "invalid_field",
+                                    "unknown endpoint \"" + std::string(ep) + "\" for " + std::string(app));
+                    if (auto why = connectors::check_shape(app, *it, doc); !why.empty())
+                        return fail(w, stream, 422, "invalid_field", std::string(app) + ": " + why);
+                    docs[ep] = doc;
+                }
+                connectors::AppStatus st{std::string(app), "ok", connectors::app_version(app, docs), ""};
+                stack.documents[app] = std::move(docs);
+                stack.apps.push_back(st);
+            }
+            for (const auto& name : connectors::app_names())
+                if (!stack.documents.contains(name)) stack.apps.push_back({name, "not configured", "", ""});
+        }
+        progress("auditing");
+        audit::AuditOptions opts;
+        opts.provider = provider;
+        auto report = audit::run_audit(stack, *c_.rules, c_.router, opts);
+        for (const auto& a : report.attempts) c_.metrics.attempt(a.provider, a.outcome);
+        std::string report_json = audit::report_json(report);
+        std::vector<std::pair<std::string, std::string>> findings;
+        for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
+        try {
+            c_.store->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""),
+                                  report.score, 0, report_json},
+                                 findings);
+        } catch (const std::exception& e) {
+            log::error("server", std::string("cannot store audit: ") + e.what());
+            return fail(w, stream, 500, "store_failed", "the audit could not be stored");
+        }
+        if (stream) {
+            w.write(sse("result", json::parse(report_json)));
+            w.end_stream();
+        } else {
+            HttpResponse r;
+            r.status = 201;
+            r.body = report_json;
+            r.headers.emplace_back("Location", "/api/v1/audits/" + report.audit_id);
+            w.send(r);
+        }
+    }
+
+    void fail(ResponseWriter& w, bool stream, int status, const std::string& code, const std::string& message) {
+        if (!stream) return w.send(HttpServer::error(status, code, message));
+        w.write(sse("error", json::object{{"error", json::object{{"code", code}, {"message", message}}}}));
+        w.end_stream();
+    }
+
+    void chat(const HttpRequest& req, ResponseWriter& w) {
+        auto body = parse_body(req, w);
+        if (!body) return;
+        const auto* messages = body->if_contains("messages");
+        if (!messages || !messages->is_array() || messages->get_array().empty())
+            return w.send(HttpServer::error(422, "invalid_field", "\"messages\" must be a non-empty array"));
+        for (const auto& m : messages->get_array())
+            if (!m.is_object() || !m.get_object().contains("role") || !m.at("role").is_string() ||
+                !m.get_object().contains("content") || !m.at("content").is_string())
+                return w.send(HttpServer::error(422, "invalid_field", "every message needs string \"role\" and \"content\""));
+        struct Field {
+            const char* name;
+            bool (*ok)(const json::value&);
+            const char* want;
+        };
+        const Field fields[] = {
+            {"model", [](const json::value& v) { return v.is_string(); }, "a string"},
+            {"provider", [](const json::value& v) { return v.is_string(); }, "a string"},
+            {"format", [](const json::value& v) { return v.is_object() || (v.is_string() && v.get_string() == "json"); }, "\"json\" or a JSON Schema object"},
+            {"temperature", [](const json::value& v) { return v.is_number(); }, "a number"},
+            {"max_tokens", [](const json::value& v) { return v.is_int64() && v.get_int64() > 0; }, "a positive integer"},
+            {"stream", [](const json::value& v) { return v.is_bool(); }, "true or false"},
+        };
+        for (const auto& f : fields)
+            if (const auto* v = body->if_contains(f.name); v && !v->is_null() && !f.ok(*v))
+                return w.send(HttpServer::error(422, "invalid_field", std::string("\"") + f.name + "\" must be " + f.want));
+        json::object request{{"messages", *messages}};
+        for (const char* k : {"model", "format", "temperature", "max_tokens"})
+            if (const auto* v = body->if_contains(k); v && !v->is_null()) request[k] = *v;
+        routing::RouteRequest rr;
+        rr.request_json = json::serialize(request);
+        if (const auto* p = body->if_contains("provider"); p && p->is_string()) {
+            rr.provider = std::string(p->get_string());
+            auto ids = c_.router->provider_ids();
+            if (std::find(ids.begin(), ids.end(), *rr.provider) == ids.end())
+                return w.send(HttpServer::error(422, "unknown_provider", "no provider \"" + *rr.provider + "\""));
+        }
+        const bool stream = body->contains("stream") && body->at("stream").as_bool();
+        const auto start = std::chrono::steady_clock::now();
+        routing::RouteResult r;
+        json::object final;
+        if (stream) {
+            bool started = false, client_gone = false;
+            r = c_.router->stream(rr, [&](uint32_t kind, std::string_view data) {
+                if (!started) started = w.start_stream(200, "text/event-stream");
+                if (kind == AUTOARR_EVENT_TEXT_DELTA) {
+                    // Forwarded at once, one event per delta: never buffered.
+                    if (!w.write(sse("token", json::object{{"delta", data}}))) client_gone = true;
+                } else {
+                    json::error_code ec;
+                    auto v = json::parse(data, ec);
+                    if (!ec && v.is_object())
+                        for (const auto& kv : v.get_object()) final[kv.key()] = kv.value();
+                }
+                return !client_gone;
+            });
+            record(r, final, start);
+            if (!started) {  // failed before the first event: a normal error response
+                auto e = HttpServer::error(status_for(r.status), "provider_failed", r.status.message);
+                json::value ev = json::parse(e.body);
+                ev.as_object()["attempts"] = attempts_value(r.attempts);
+                e.body = json::serialize(ev);
+                return w.send(e);
+            }
+            if (r.status.ok()) {
+                final["provider"] = r.provider;
+                final["attempts"] = attempts_value(r.attempts);
+                w.write(sse("done", final));
+            } else {
+                w.write(sse("error", json::object{{"error", json::object{{"code", "provider_failed"},
+                                                                         {"message", r.status.message}}},
+                                                  {"partial", r.partial}}));
+            }
+            return w.end_stream();
+        }
+        r = c_.router->complete(rr);
+        json::error_code ec;
+        json::value resp = r.status.ok() ? json::parse(r.response_json, ec) : json::value();
+        if (r.status.ok() && (ec || !resp.is_object())) {
+            r.status = plugin::CallStatus{AUTOARR_ERR_INVALID_RESPONSE, 0, -1, 0, "the provider returned malformed JSON"};
+        }
+        if (!r.status.ok()) {
+            record(r, {}, start);
+            auto e = HttpServer::error(status_for(r.status), "provider_failed", r.status.message);
+            json::value ev = json::parse(e.body);
+            ev.as_object()["attempts"] = attempts_value(r.attempts);
+            e.body = json::serialize(ev);
+            if (r.status.retry_after_ms > 0)
+                e.headers.emplace_back("Retry-After", std::to_string((r.status.retry_after_ms + 999) / 1000));
+            return w.send(e);
+        }
+        json::object out;
+        for (const char* k : {"content", "model", "usage", "finish_reason"})
+            out[k] = resp.as_object().contains(k) ? resp.at(k) : json::value(nullptr);
+        out["provider"] = r.provider;
+        out["attempts"] = attempts_value(r.attempts);
+        record(r, resp.as_object(), start);
+        w.send(json_response(200, out));
+    }
+
+    void record(const routing::RouteResult& r, const json::object& resp, std::chrono::steady_clock::time_point start) {
+        for (const auto& a : r.attempts) c_.metrics.attempt(a.provider, a.outcome);
+        store::UsageRow u;
+        u.provider = r.provider.empty() ? "none" : r.provider;
+        u.outcome = r.status.ok() ? "ok" : std::string(plugin::code_name(r.status.code));
+        u.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        if (const auto* m = resp.if_contains("model"); m && m->is_string()) u.model = std::string(m->get_string());
+        if (const auto* us = resp.if_contains("usage"); us && us->is_object()) {
+            if (const auto* p = us->get_object().if_contains("prompt_tokens"); p && p->is_int64()) u.prompt_tokens = p->get_int64();
+            if (const auto* c = us->get_object().if_contains("completion_tokens"); c && c->is_int64()) u.completion_tokens = c->get_int64();
+        }
+        if (r.status.ok()) {
+            c_.metrics.tokens(u.provider, "prompt", u.prompt_tokens);
+            c_.metrics.tokens(u.provider, "completion", u.completion_tokens);
+        }
+        try {
+            if (c_.store) c_.store->record_usage(u);
+        } catch (const std::exception& e) {
+            log::warn("server", std::string("cannot record usage: ") + e.what());
+        }
+    }
+
+    ApiContext& c_;
+};
+
+}  // namespace
+
+Handler make_api(ApiContext& context) {
+    auto api = std::make_shared<Api>(context);
+    return [api](const HttpRequest& req, ResponseWriter& w) { (*api)(req, w); };
+}
+
+}  // namespace autoarr::server

@@ -1,0 +1,32 @@
+// The HTTP API (docs/api.md): health, providers, audits, chat, metrics.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "audit/rule_set.h"
+#include "config/config.h"
+#include "plugin/plugin_registry.h"
+#include "routing/router.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "store/store.h"
+
+namespace autoarr::server {
+
+struct ApiContext {
+    routing::Router* router = nullptr;
+    store::Store* store = nullptr;
+    const audit::RuleSet* rules = nullptr;
+    std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
+    std::string sample_stack;                        // for {"source": "sample"}: a stack directory
+    std::string api_token;                           // "" = no auth
+    std::string version;
+    Metrics metrics;
+    std::atomic<bool> ready{false};
+};
+
+Handler make_api(ApiContext& context);
+
+}  // namespace autoarr::server

@@ -1,0 +1,84 @@
+// The HTTP/1.1 transport on Boost.Beast: asynchronous accept and read on one
+// I/O thread, every request handled on a bounded worker pool (plugin calls
+// block), keep-alive, limits on header size, body size and read time, and a
+// graceful stop that drains in-flight requests up to a deadline.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace autoarr::server {
+
+struct HttpRequest {
+    std::string method;
+    std::string target;  // path + query
+    std::string path;
+    std::map<std::string, std::string> query;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Given to a handler: send one response, or stream (server-sent events).
+class ResponseWriter {
+public:
+    virtual ~ResponseWriter() = default;
+    virtual void send(const HttpResponse& response) = 0;
+    // Starts a chunked response; write() sends one chunk at once (never
+    // buffered) and returns false when the client is gone.
+    virtual bool start_stream(int status, const std::string& content_type) = 0;
+    virtual bool write(std::string_view chunk) = 0;
+    virtual void end_stream() = 0;
+};
+
+using Handler = std::function<void(const HttpRequest&, ResponseWriter&)>;
+
+struct ServerOptions {
+    std::string address = "127.0.0.1";
+    uint16_t port = 8000;  // 0: any free port
+    std::size_t body_limit = 8 * 1024 * 1024;
+    std::size_t header_limit = 16 * 1024;
+    std::chrono::milliseconds read_timeout{30000};
+    std::chrono::milliseconds write_timeout{30000};
+    unsigned workers = 4;
+};
+
+class HttpServer {
+public:
+    // Binds at once; throws std::runtime_error naming the address when it cannot.
+    HttpServer(const ServerOptions& options, Handler handler);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    uint16_t port() const { return port_; }
+    void start();  // I/O thread and workers
+    // Stops accepting, lets in-flight requests finish up to `drain`, then stops.
+    void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
+    std::size_t in_flight() const { return in_flight_.load(); }
+
+    // A JSON error body: {"error": {"code": ..., "message": ...}}.
+    static HttpResponse error(int status, const std::string& code, const std::string& message);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    uint16_t port_ = 0;
+    std::atomic<std::size_t> in_flight_{0};
+};
+
+}  // namespace autoarr::server

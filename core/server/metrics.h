@@ -1,0 +1,31 @@
+// Prometheus metrics: request counts by route and status, latency
+// histograms, provider attempts and outcomes, tokens. Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace autoarr::server {
+
+class Metrics {
+public:
+    void request(const std::string& route, int status, double seconds);
+    void attempt(const std::string& provider, const std::string& outcome);
+    void tokens(const std::string& provider, const std::string& kind, long long n);
+    void provider_state(const std::string& provider, const std::string& state);
+    std::string render() const;  // Prometheus text exposition format
+
+private:
+    static const std::vector<double>& buckets();
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, int>, long long> requests_;
+    std::map<std::string, std::vector<long long>> histogram_;  // route -> bucket counts (+Inf last)
+    std::map<std::string, double> latency_sum_;
+    std::map<std::pair<std::string, std::string>, long long> attempts_;
+    std::map<std::pair<std::string, std::string>, long long> tokens_;
+    std::map<std::string, std::string> states_;
+};
+
+}  // namespace autoarr::server

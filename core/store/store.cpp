@@ -1,0 +1,129 @@
+#include "store/store.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace autoarr::store {
+
+namespace {
+
+// Migration n brings the schema from version n-1 to n. Append only.
+const char* const kMigrations[] = {
+    nullptr,
+    R"(CREATE TABLE audits (
+         id TEXT PRIMARY KEY, created_at TEXT NOT NULL, mode TEXT NOT NULL, provider TEXT,
+         score INTEGER NOT NULL, findings INTEGER NOT NULL, report_json TEXT NOT NULL);
+       CREATE INDEX audits_created ON audits(created_at);
+       CREATE TABLE findings (
+         audit_id TEXT NOT NULL REFERENCES audits(id) ON DELETE CASCADE, rule_id TEXT NOT NULL,
+         severity TEXT NOT NULL);
+       CREATE INDEX findings_audit ON findings(audit_id);
+       CREATE TABLE provider_health (
+         at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), provider TEXT NOT NULL,
+         state TEXT NOT NULL, reason TEXT);
+       CREATE TABLE request_usage (
+         at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), provider TEXT NOT NULL,
+         model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms INTEGER, outcome TEXT NOT NULL);)",
+};
+
+}  // namespace
+
+Store::Store(const std::string& path) : db_(path) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA foreign_keys=ON");
+    migrate();
+}
+
+int Store::schema_version() {
+    auto s = db_.prepare("PRAGMA user_version");
+    s.step();
+    return static_cast<int>(s.integer(0));
+}
+
+void Store::migrate() {
+    std::lock_guard lock(mutex_);
+    int v = schema_version();
+    if (v > kSchemaVersion)
+        throw SqliteError("the database was written by a newer AutoArr (schema " + std::to_string(v) +
+                          ", this build knows " + std::to_string(kSchemaVersion) + ")");
+    for (int next = v + 1; next <= kSchemaVersion; ++next) {
+        Transaction t(db_);
+        db_.exec(kMigrations[next]);
+        db_.exec("PRAGMA user_version=" + std::to_string(next));
+        t.commit();
+    }
+}
+
+void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::string, std::string>>& findings) {
+    std::lock_guard lock(mutex_);
+    Transaction t(db_);
+    db_.prepare("INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) VALUES(?,?,?,?,?,?,?)")
+        .bind(1, a.id).bind(2, a.created_at).bind(3, a.mode)
+        .bind(4, a.provider).bind(5, a.score).bind(6, static_cast<int64_t>(findings.size())).bind(7, a.report_json)
+        .run();
+    for (const auto& [rule, severity] : findings)
+        db_.prepare("INSERT INTO findings(audit_id, rule_id, severity) VALUES(?,?,?)")
+            .bind(1, a.id).bind(2, rule).bind(3, severity).run();
+    t.commit();
+}
+
+std::optional<AuditRow> Store::audit(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT id, created_at, mode, provider, score, findings, report_json FROM audits WHERE id=?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return AuditRow{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.text(6)};
+}
+
+std::vector<AuditRow> Store::audits(int64_t limit, int64_t offset) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT id, created_at, mode, provider, score, findings FROM audits ORDER BY created_at DESC, rowid DESC "
+        "LIMIT ? OFFSET ?");
+    s.bind(1, limit).bind(2, offset);
+    std::vector<AuditRow> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), ""});
+    return out;
+}
+
+int64_t Store::audit_count() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT count(*) FROM audits");
+    s.step();
+    return s.integer(0);
+}
+
+void Store::record_health(const std::string& provider, const std::string& state, const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("INSERT INTO provider_health(provider, state, reason) VALUES(?,?,?)")
+        .bind(1, provider).bind(2, state).bind(3, reason).run();
+}
+
+void Store::record_usage(const UsageRow& u) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("INSERT INTO request_usage(provider, model, prompt_tokens, completion_tokens, latency_ms, outcome) "
+                "VALUES(?,?,?,?,?,?)")
+        .bind(1, u.provider).bind(2, u.model).bind(3, u.prompt_tokens).bind(4, u.completion_tokens)
+        .bind(5, u.latency_ms).bind(6, u.outcome).run();
+}
+
+int64_t Store::usage_count() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT count(*) FROM request_usage");
+    s.step();
+    return s.integer(0);
+}
+
+std::string Store::default_path() {
+    if (const char* p = std::getenv("AUTOARR_DB"); p && *p) return p;
+    std::filesystem::path base;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".local" / "share";
+    else base = ".";
+    std::error_code ec;
+    std::filesystem::create_directories(base / "autoarr", ec);
+    return (base / "autoarr" / "autoarr.db").string();
+}
+
+}  // namespace autoarr::store

@@ -1,0 +1,57 @@
+// AutoArr's persistent store (SQLite, WAL): audits with their findings,
+// provider health transitions, and request usage. Every write is one
+// transaction; with synchronous=FULL a committed audit survives kill -9 and
+// power loss. No secret is ever stored (audits are stored redacted).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.h"
+
+namespace autoarr::store {
+
+struct AuditRow {
+    std::string id;
+    std::string created_at;
+    std::string mode;
+    std::string provider;  // "" when none
+    int64_t score = 0;
+    int64_t findings = 0;
+    std::string report_json;  // the full report, as returned to the client
+};
+
+struct UsageRow {
+    std::string provider, model, outcome;
+    int64_t prompt_tokens = 0, completion_tokens = 0, latency_ms = 0;
+};
+
+class Store {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens (creating and migrating as needed). Throws SqliteError naming the path.
+    explicit Store(const std::string& path);
+
+    int schema_version();
+    void save_audit(const AuditRow& audit, const std::vector<std::pair<std::string, std::string>>& findings /* rule_id, severity */);
+    std::optional<AuditRow> audit(const std::string& id);
+    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
+    int64_t audit_count();
+    void record_health(const std::string& provider, const std::string& state, const std::string& reason);
+    void record_usage(const UsageRow& u);
+    int64_t usage_count();
+
+    // The default path: $AUTOARR_DB, else $XDG_DATA_HOME/autoarr/autoarr.db, else ~/.local/share/autoarr/autoarr.db.
+    static std::string default_path();
+
+private:
+    void migrate();
+    std::mutex mutex_;  // one writer at a time in this process; SQLite's busy timeout covers others
+    Database db_;
+};
+
+}  // namespace autoarr::store
