@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The main job, from a fresh machine: installs what is missing, builds the
-# release preset, and audits the bundled sample stack (examples/sample-stack).
+# release preset, and starts the service with the bundled sample stack
+# (examples/sample-stack) as an audit source. It runs one audit at start,
+# prints the report and keeps serving (the URL is printed; Ctrl-C stops it).
 # With no model server present the audit runs rules-only and says how to
 # enable Ollama or Claude.
 #
 # Usage: scripts/run.sh [autoarr arguments]   (as root, or with sudo available)
-#   scripts/run.sh                                   audit the sample stack
+#   scripts/run.sh                                   serve + audit the sample stack
 #   scripts/run.sh audit --from DIR --format markdown
 #   scripts/run.sh plugins list
 set -euo pipefail
@@ -19,7 +21,8 @@ cmake --build --preset release -j "$jobs" --target autoarr autoarr_plugin_ollama
 bin=build/release/bin/autoarr
 echo "== $("$bin" --version)"
 if (($# == 0)); then
-  echo "== auditing the bundled sample stack (examples/sample-stack)"
-  set -- --log-level warn audit --from examples/sample-stack
+  mkdir -p build/release/var
+  set -- --log-level warn serve --listen "${AUTOARR_LISTEN:-127.0.0.1:8000}" --db build/release/var/autoarr.db \
+    --sample-stack examples/sample-stack --audit-on-start
 fi
 exec "$bin" "$@"

@@ -11,6 +11,7 @@
 #include "support/fixture_server.h"
 #include "support/plugin_dir.h"
 #include "support/run_process.h"
+#include "support/test_certs.h"
 
 namespace autoarr::test {
 namespace {
@@ -260,6 +261,101 @@ TEST_F(ServerTest, KillDashNineDuringABurstLosesNoAnsweredAudit) {
     }
     auto again = serve();
     EXPECT_EQ(again->get("/api/v1/audits/" + answered.back()).status, 200);
+}
+
+// The built-in plugins against fixture servers: SSE through Ollama, fallback to Claude.
+class ServerProvidersTest : public ::testing::Test {
+protected:
+    std::unique_ptr<Serve> serve(std::vector<std::string> env) {
+        env.push_back("AUTOARR_PLUGIN_PATH=");
+        return std::make_unique<Serve>(dir_.path() / "autoarr.db", env, std::vector<std::string>{});
+    }
+    TempDir dir_;
+};
+
+TEST_F(ServerProvidersTest, StreamedTokensArriveBeforeTheUpstreamFinishes) {
+    FixtureServer ollama;
+    const std::string stream = fixture_bytes("ollama/chat_stream.ndjson");
+    ollama.on("GET", "/api/tags", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.body = fixture_bytes("ollama/tags.json");
+        return r;
+    });
+    ollama.on("POST", "/api/chat", [&](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.headers = {{"Content-Type", "application/x-ndjson"}};
+        r.body = stream;
+        r.chunked = true;
+        std::size_t at = 0;  // one line per write, 20 ms apart: about a second in all
+        for (std::size_t lf; (lf = stream.find('\n', at)) != std::string::npos; at = lf + 1) r.pieces.push_back(lf + 1 - at);
+        r.piece_delay = 20ms;
+        return r;
+    });
+    auto s = serve({"OLLAMA_URL=" + ollama.url(), "OLLAMA_MODEL=llama3.2", "LLM_PROVIDER=ollama"});
+    std::string why;
+    http::Client c(*http::parse_base_url(s->url(), why));
+    http::Request req;
+    req.method = "POST";
+    req.target = "/api/v1/chat";
+    req.headers = {{"content-type", "application/json"}};
+    req.body = R"({"messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true})";
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::duration> first_token;
+    std::string body;
+    http::ResponseHead head;
+    c.perform(req, t0 + 30s, nullptr, [&](const http::ResponseHead& h) { head = h; },
+              [&](std::string_view piece) {
+                  body.append(piece);
+                  if (!first_token && body.find("event: token") != std::string::npos)
+                      first_token = std::chrono::steady_clock::now() - t0;
+                  return true;
+              });
+    const auto total = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(*head.find("content-type"), "text/event-stream");
+    ASSERT_TRUE(first_token.has_value()) << body;
+    EXPECT_LT(*first_token, total / 3) << "tokens were buffered instead of forwarded";
+    EXPECT_GE(total, 900ms);
+    // Every delta reassembles the fixture's text; then one done event with usage.
+    std::string text;
+    for (std::size_t at = 0; (at = body.find("event: token\ndata: ", at)) != std::string::npos;) {
+        at += 19;
+        auto end = body.find('\n', at);
+        text += json::parse(body.substr(at, end - at)).at("delta").as_string();
+    }
+    auto manifest = json::parse(fixture_bytes("ollama/manifest.json"));
+    EXPECT_EQ(text, manifest.at("entries").as_array()[0].at("expected").at("content").as_string());
+    EXPECT_NE(body.find("event: done\ndata: {"), std::string::npos);
+    EXPECT_NE(body.find("\"provider\":\"ollama\""), std::string::npos);
+}
+
+TEST_F(ServerProvidersTest, FallsBackFromADeadOllamaToClaude) {
+    TestCerts certs;
+    FixtureServer claude(FixtureServer::Tls{certs.path("server.pem"), certs.path("server.key")});
+    claude.on("POST", "/v1/messages", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.headers = {{"content-type", "application/json"}};
+        r.body = fixture_bytes("anthropic/message_nonstream.json");
+        return r;
+    });
+    claude.on("GET", "/v1/models", [](const ReceivedRequest&) {
+        FixtureResponse r;
+        r.body = fixture_bytes("anthropic/models_list_limit1.json");
+        return r;
+    });
+    auto s = serve({"OLLAMA_URL=http://127.0.0.1:1", "LLM_PROVIDER=ollama", "LLM_FALLBACK_ORDER=claude",
+                    "CLAUDE_API_KEY=sk-test", "CLAUDE_BASE_URL=" + claude.url(), "CLAUDE_CA_FILE=" + certs.ca()});
+    auto r = s->post("/api/v1/chat", R"({"messages":[{"role":"user","content":"Why is the sky blue?"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto o = r.json().as_object();
+    EXPECT_EQ(o.at("provider"), "claude");
+    auto attempts = o.at("attempts").as_array();
+    ASSERT_GE(attempts.size(), 2u);
+    EXPECT_EQ(attempts[0].at("provider"), "ollama");
+    EXPECT_NE(attempts[0].at("outcome"), "ok");
+    EXPECT_EQ(attempts.back().at("provider"), "claude");
+    EXPECT_EQ(claude.requests().back().headers.at("x-api-key"), "sk-test");
+    EXPECT_EQ(s->log().find("sk-test"), std::string::npos);  // never logged
 }
 
 }  // namespace
