@@ -30,7 +30,10 @@ const char* const kMigrations[] = {
 
 Store::Store(const std::string& path) : db_(path) {
     db_.exec("PRAGMA journal_mode=WAL");
-    db_.exec("PRAGMA synchronous=FULL");
+    // WAL + NORMAL survives any process crash (kill -9): committed pages are in
+    // the WAL in the OS cache. Audits additionally fsync (FULL) so they also
+    // survive power loss; usage rows need not pay an fsync per request.
+    db_.exec("PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA foreign_keys=ON");
     migrate();
 }
@@ -57,6 +60,16 @@ void Store::migrate() {
 
 void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::string, std::string>>& findings) {
     std::lock_guard lock(mutex_);
+    db_.exec("PRAGMA synchronous=FULL");
+    struct Restore {
+        Database& db;
+        ~Restore() {
+            try {
+                db.exec("PRAGMA synchronous=NORMAL");
+            } catch (...) {
+            }
+        }
+    } restore{db_};
     Transaction t(db_);
     db_.prepare("INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) VALUES(?,?,?,?,?,?,?)")
         .bind(1, a.id).bind(2, a.created_at).bind(3, a.mode)

@@ -1,7 +1,8 @@
 // AutoArr's persistent store (SQLite, WAL): audits with their findings,
 // provider health transitions, and request usage. Every write is one
-// transaction; with synchronous=FULL a committed audit survives kill -9 and
-// power loss. No secret is ever stored (audits are stored redacted).
+// transaction. WAL mode: every commit survives kill -9; audits are also
+// fsynced (synchronous=FULL) so they survive power loss. No secret is ever
+// stored (audits are stored redacted).
 #pragma once
 
 #include <cstdint>
