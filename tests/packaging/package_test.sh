@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the .deb files, checks their metadata, unpacks them into a temporary
+# root (dpkg-deb -x) and runs the host from there: both plugins load from the
+# packaged layout and the packaged sample stack audits as expected.
+# usage: package_test.sh <build dir> <work dir>
+set -euo pipefail
+build=$(realpath "$1") work=$(realpath -m "$2")
+rm -rf "$work" && mkdir -p "$work/debs" "$work/root"
+(cd "$build" && cpack -G DEB -B "$work/debs" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; exit 1; }
+fail() { echo "FAIL: $*"; exit 1; }
+for name in autoarr autoarr-plugin-ollama autoarr-plugin-claude autoarr-sdk-dev; do
+  ls "$work/debs/${name}_"*.deb >/dev/null 2>&1 || fail "no ${name} package in $(ls "$work/debs")"
+done
+main=$(ls "$work"/debs/autoarr_*.deb)
+info=$(dpkg-deb -I "$main")
+grep -q "Depends:.*libsqlite3" <<<"$info" || fail "autoarr does not depend on libsqlite3: $info"
+grep -q "Depends:.*libboost-json1.81" <<<"$info" || fail "autoarr does not depend on libboost-json1.81"
+# (Outputs are captured first: with pipefail, grep -q closing the pipe early would fail the pipeline.)
+conffiles=$(dpkg-deb -I "$main" conffiles)
+grep -qx /etc/autoarr/config.json <<<"$conffiles" || fail "config.json is not a conffile: $conffiles"
+ollama_info=$(dpkg-deb -I "$work"/debs/autoarr-plugin-ollama_*.deb)
+grep -q "Depends: autoarr (= " <<<"$ollama_info" || fail "the ollama plugin does not depend on autoarr: $ollama_info"
+contents=$(dpkg-deb -c "$main")
+grep -q "/lib/systemd/system/autoarr.service" <<<"$contents" || fail "no systemd unit"
+sdk_contents=$(dpkg-deb -c "$work"/debs/autoarr-sdk-dev_*.deb)
+grep -q "/usr/lib/cmake/AutoarrSDK/AutoarrSDKConfig.cmake" <<<"$sdk_contents" || fail "no CMake package"
+for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+
+bin="$work/root/usr/bin/autoarr"
+plugins=$(env -u AUTOARR_PLUGIN_PATH "$bin" --log-level warn plugins list --json)
+for id in ollama claude; do
+  grep -q "\"id\":\"$id\"[^}]*\"path\":\"$work/root/usr/lib/autoarr/plugins/$id/[^\"]*\"[^}]*\"state\":\"loaded\"" \
+    <<<"$plugins" || fail "$id is not loaded from the packaged layout: $plugins"
+done
+report=$(env -u AUTOARR_RULES "$bin" --log-level warn audit --from "$work/root/usr/share/autoarr/sample-stack" --no-llm --format json)
+n=$(echo "$report" | grep -o '"rule_id"' | wc -l)
+[ "$n" -eq 91 ] || fail "the packaged sample stack gave $n findings, expected 91"
+echo "packages: $(cd "$work/debs" && ls *.deb | tr '\n' ' ')"
+echo "1 passed, 0 failed"
