@@ -92,6 +92,8 @@ function(autoarr_add_provider_plugin target)
 ")
   endif()
   if(NOT P_NO_INSTALL)
+    # Packaging (packaging/CMakeLists.txt) makes one package per plugin component.
+    set_property(GLOBAL APPEND PROPERTY AUTOARR_PLUGIN_COMPONENTS ${P_INSTALL_COMPONENT})
     install(TARGETS ${target} LIBRARY DESTINATION ${P_INSTALL_DIRECTORY} COMPONENT ${P_INSTALL_COMPONENT})
     if(NOT P_NO_MANIFEST)
       install(FILES ${P_OUTPUT_DIRECTORY}/manifest.json DESTINATION ${P_INSTALL_DIRECTORY}

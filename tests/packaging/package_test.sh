@@ -2,9 +2,13 @@
 # Builds the .deb files, checks their metadata, unpacks them into a temporary
 # root (dpkg-deb -x) and runs the host from there: both plugins load from the
 # packaged layout and the packaged sample stack audits as expected.
-# usage: package_test.sh <build dir> <work dir>
+# usage: package_test.sh <build dir> <work dir> [private plugin id]...
+#   (a premium build, AUTOARR_EXTRA_PLUGIN_DIRS, names its private plugins: each
+#    must be its own package and load from /usr/lib/autoarr/private-plugins)
 set -euo pipefail
 build=$(realpath "$1") work=$(realpath -m "$2")
+shift 2
+private=("$@")
 rm -rf "$work" && mkdir -p "$work/debs" "$work/root"
 (cd "$build" && cpack -G DEB -B "$work/debs" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; exit 1; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -31,6 +35,11 @@ plugins=$(env -u AUTOARR_PLUGIN_PATH "$bin" --log-level warn plugins list --json
 for id in ollama claude; do
   grep -q "\"id\":\"$id\"[^}]*\"path\":\"$work/root/usr/lib/autoarr/plugins/$id/[^\"]*\"[^}]*\"state\":\"loaded\"" \
     <<<"$plugins" || fail "$id is not loaded from the packaged layout: $plugins"
+done
+for id in "${private[@]}"; do
+  ls "$work/debs/autoarr-plugin-${id}_"*.deb >/dev/null 2>&1 || fail "no package for the private plugin $id"
+  grep -q "\"id\":\"$id\"[^}]*\"path\":\"$work/root/usr/lib/autoarr/private-plugins/$id/[^\"]*\"[^}]*\"origin\":\"private\",\"state\":\"loaded\"" \
+    <<<"$plugins" || fail "the private plugin $id did not load from the private directory: $plugins"
 done
 report=$(env -u AUTOARR_RULES "$bin" --log-level warn audit --from "$work/root/usr/share/autoarr/sample-stack" --no-llm --format json)
 n=$(echo "$report" | grep -o '"rule_id"' | wc -l)

@@ -29,4 +29,7 @@ public:
 
 }  // namespace
 
-AUTOARR_DEFINE_PROVIDER(EchoProvider, "cpp-echo", "Echo (C++ example)", "1.0.0", "a complete C++ example", 500)
+#ifndef AUTOARR_EXAMPLE_ID
+#define AUTOARR_EXAMPLE_ID "cpp-echo"
+#endif
+AUTOARR_DEFINE_PROVIDER(EchoProvider, AUTOARR_EXAMPLE_ID, "Echo (C++ example)", "1.0.0", "a complete C++ example", 500)
