@@ -186,8 +186,10 @@ TEST(CliAuditTest, JsonReportAndExitCodes) {
 }
 
 TEST(CliAuditTest, WithoutAModelServerItRunsRulesOnlyAndSaysHowToEnableOne) {
+    // Only the public plugins (a dev build also has a private echo plugin, which would answer).
     auto r = run_process("env -u CLAUDE_API_KEY -u ANTHROPIC_API_KEY OLLAMA_URL=http://127.0.0.1:1 " +
-                         audit_cmd("--from " + shell_quote(kSample)));
+                         audit_cmd("--from " + shell_quote(kSample) + " --no-builtin-plugins --plugin-dir " +
+                                   shell_quote(AUTOARR_BUILTIN_PLUGIN_DIR)));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("rules-only"), std::string::npos);
     EXPECT_NE(r.out.find("no language model is reachable"), std::string::npos);
