@@ -3,17 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/strings.h"
+
 namespace autoarr::audit {
 namespace json = boost::json;
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
+using util::lower;
 // Keys compared case-insensitively: models write "Rule_ID" as often as "rule_id".
 const json::value* get(const json::object& o, std::string_view key) {
     if (const auto* v = o.if_contains(key)) return v;

@@ -7,23 +7,14 @@
 
 extern char** environ;
 
+#include "util/strings.h"
+
 namespace autoarr::config {
 namespace json = boost::json;
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
+using util::lower;
+using util::trim;
 std::vector<std::string> split_list(std::string_view text) {
     std::vector<std::string> out;
     while (true) {

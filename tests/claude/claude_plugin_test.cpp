@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/fixture_server.h"
+#include "support/manifest_fixtures.h"
 #include "support/provider_harness.h"
 #include "support/test_certs.h"
 
@@ -18,27 +19,13 @@ using namespace std::chrono_literals;
 
 const char* kKey = "sk-ant-test-0123456789";
 
-json::object entry(const std::string& file) {
-    static json::value manifest = json::parse(fixture_bytes("anthropic/manifest.json"));
-    for (const auto& e : manifest.at("entries").as_array())
-        if (e.at("file").as_string() == file) return e.as_object();
-    throw std::runtime_error("no manifest entry " + file);
+const ManifestFixtures& fixtures() {
+    static const ManifestFixtures f("anthropic");
+    return f;
 }
-
-FixtureResponse from_manifest(const std::string& file) {
-    auto e = entry(file);
-    FixtureResponse r;
-    r.status = static_cast<int>(e.at("status").as_int64());
-    for (const auto& h : e.at("headers").as_object()) r.headers.emplace_back(h.key(), h.value().as_string());
-    r.body = fixture_bytes("anthropic/" + file);
-    r.chunked = file.find(".sse") != std::string::npos;
-    if (file.find("truncated") != std::string::npos) r.drop_at = r.body.size();
-    return r;
-}
-
-std::string exp_str(const std::string& file, const char* key) {
-    return std::string(entry(file).at("expected").at(key).as_string());
-}
+json::object entry(const std::string& file) { return fixtures().entry(file); }
+FixtureResponse from_manifest(const std::string& file) { return fixtures().response(file); }
+std::string exp_str(const std::string& file, const char* key) { return fixtures().expected(file, key); }
 
 class ClaudeTest : public ::testing::Test {
 protected:
@@ -173,16 +160,8 @@ TEST_F(ClaudeTest, StreamUsageIsCumulativeOverwriteNotSum) {
 
 TEST_F(ClaudeTest, ChunkHostileDeliveryPlans) {
     for (std::string file : {"stream_basic.chunk_hostile.sse", "stream_utf8.sse"}) {
-        auto splits = json::parse(fixture_bytes("anthropic/" + file + ".splits.json")).as_object();
-        std::vector<std::size_t> offsets;
-        for (const auto& o : splits.at("hostile_offsets").as_array()) offsets.push_back(o.as_int64());
-        for (const auto& o : splits.at("multibyte_continuation_offsets").as_array()) offsets.push_back(o.as_int64());
-        std::sort(offsets.begin(), offsets.end());
-        const std::string want(splits.at("expected").at("text").as_string());
-        const std::size_t n = fixture_bytes("anthropic/" + file).size();
-        std::vector<std::pair<std::string, std::vector<std::size_t>>> plans = {
-            {"bytewise", plan_bytewise(n)}, {"hostile", plan_at_offsets(n, offsets)}, {"whole", {}}};
-        for (unsigned seed = 1; seed <= 50; ++seed) plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
+        const std::string want(fixtures().splits_expected(file).at("text").as_string());
+        const auto plans = fixtures().hostile_plans(file);
         auto inst = make();
         for (const auto& [name, plan] : plans) {
             SCOPED_TRACE(file + " / " + name);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/fixture_server.h"
+#include "support/manifest_fixtures.h"
 #include "support/provider_harness.h"
 
 namespace autoarr::test {
@@ -16,28 +17,13 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-json::object manifest_entry(const std::string& file) {
-    static json::value manifest = json::parse(fixture_bytes("ollama/manifest.json"));
-    for (const auto& e : manifest.at("entries").as_array())
-        if (e.at("file").as_string() == file) return e.as_object();
-    throw std::runtime_error("no manifest entry " + file);
+const ManifestFixtures& fixtures() {
+    static const ManifestFixtures f("ollama");
+    return f;
 }
-
-std::string expected(const std::string& file, const char* key) {
-    return std::string(manifest_entry(file).at("expected").at(key).as_string());
-}
-
-// The manifest's status, headers and the file's bytes; streams chunked.
-FixtureResponse from_manifest(const std::string& file) {
-    auto e = manifest_entry(file);
-    FixtureResponse r;
-    r.status = static_cast<int>(e.at("status").as_int64());
-    for (const auto& h : e.at("headers").as_object()) r.headers.emplace_back(h.key(), h.value().as_string());
-    r.body = fixture_bytes("ollama/" + file);
-    r.chunked = file.find(".ndjson") != std::string::npos;
-    if (file.find("truncated") != std::string::npos) r.drop_at = r.body.size();  // the connection drops mid-line
-    return r;
-}
+json::object manifest_entry(const std::string& file) { return fixtures().entry(file); }
+std::string expected(const std::string& file, const char* key) { return fixtures().expected(file, key); }
+FixtureResponse from_manifest(const std::string& file) { return fixtures().response(file); }
 
 class OllamaTest : public ::testing::Test {
 protected:
@@ -89,17 +75,8 @@ TEST_F(OllamaTest, StreamUsageAndFinishReason) {
 
 TEST_F(OllamaTest, ChunkHostileDeliveryPlans) {
     for (std::string file : {"chat_stream.chunk_hostile.ndjson", "chat_stream_utf8.ndjson"}) {
-        auto splits = json::parse(fixture_bytes("ollama/" + file + ".splits.json")).as_object();
-        std::vector<std::size_t> offsets;
-        for (const auto& o : splits.at("hostile_offsets").as_array()) offsets.push_back(o.as_int64());
-        for (const auto& o : splits.at("multibyte_continuation_offsets").as_array()) offsets.push_back(o.as_int64());
-        std::sort(offsets.begin(), offsets.end());
-        const std::string want(splits.at("expected").at("content").as_string());
-        const std::size_t n = fixture_bytes("ollama/" + file).size();
-
-        std::vector<std::pair<std::string, std::vector<std::size_t>>> plans = {
-            {"bytewise", plan_bytewise(n)}, {"hostile offsets", plan_at_offsets(n, offsets)}, {"whole", {}}};
-        for (unsigned seed = 1; seed <= 50; ++seed) plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
+        const std::string want(fixtures().splits_expected(file).at("content").as_string());
+        const auto plans = fixtures().hostile_plans(file);
         auto inst = make();
         for (const auto& [name, plan] : plans) {
             SCOPED_TRACE(file + " / " + name);
