@@ -106,6 +106,16 @@ int run_serve_command(const std::vector<std::string>& args) {
     ctx.api_token = token;
     ctx.version = AUTOARR_VERSION_STRING;
 
+    // Every provider state change becomes a row in provider_health.
+    host->router->set_state_listener([store = db.get()](const std::string& id, routing::ProviderState state,
+                                                         const std::string& reason) {
+        try {
+            store->record_health(id, std::string(routing::state_name(state)), reason);
+        } catch (const std::exception& e) {
+            log::warn("server", std::string("cannot record a health transition: ") + e.what());
+        }
+    });
+
     double interval = 30;
     if (auto hi = a.value("--health-interval")) interval = std::atof(hi->c_str());
     if (!(interval > 0)) {

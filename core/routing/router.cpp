@@ -134,8 +134,11 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
             bool delivered = false;
             CallStatus st = call(*e->instance, ctx, response, delivered);
             const int64_t ms = duration_cast<milliseconds>(clock_->now() - start).count();
+            ProviderState before, after;
+            std::string reason_now;
             {
                 std::lock_guard lock(e->mutex);
+                before = e->state;
                 e->latency_ms = ms;
                 if (st.ok()) {
                     e->breaker.on_success();
@@ -148,7 +151,10 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                     if (st.code != AUTOARR_ERR_CANCELLED && !(st.code == AUTOARR_ERR_DEADLINE_EXCEEDED))
                         e->breaker.on_failure(clock_->now(), milliseconds(std::max<int64_t>(0, st.retry_after_ms)));
                 }
+                after = e->state;
+                reason_now = e->reason;
             }
+            notify(id, before, after, reason_now);
             result.attempts.push_back({id, st.ok() ? "ok" : "error", st.ok() ? "" : e->reason, st.code, ms});
             if (st.ok()) {
                 result.status = st;
@@ -241,11 +247,24 @@ void Router::check_health(const std::string& id) {
             if (st.code == AUTOARR_ERR_UNSUPPORTED || st.code == AUTOARR_ERR_CONFIG_INVALID)
                 state = ProviderState::unavailable;
         }
-        std::lock_guard lock(e->mutex);
-        e->latency_ms = ms;
-        e->state = state;
-        e->reason = reason;
-        if (!models.empty()) e->models = std::move(models);
+        ProviderState before;
+        {
+            std::lock_guard lock(e->mutex);
+            before = e->state;
+            e->latency_ms = ms;
+            e->state = state;
+            e->reason = reason;
+            if (!models.empty()) e->models = std::move(models);
+        }
+        notify(e->id, before, state, reason);
+    }
+}
+
+void Router::notify(const std::string& id, ProviderState before, ProviderState after, const std::string& reason) const {
+    if (before == after || !listener_) return;
+    try {
+        listener_(id, after, reason);
+    } catch (...) {
     }
 }
 

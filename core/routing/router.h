@@ -4,6 +4,7 @@
 // provider tried or skipped, why.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,13 +98,21 @@ public:
     std::vector<std::string> provider_ids() const;
     std::vector<ProviderView> providers() const;
 
+    // Called (outside any lock) whenever a provider's state changes: the
+    // service records these transitions in its store.
+    using StateListener = std::function<void(const std::string& id, ProviderState state, const std::string& reason)>;
+    void set_state_listener(StateListener listener) { listener_ = std::move(listener); }
+
 private:
     struct Entry;
     template <class CallFn>
     RouteResult route(const RouteRequest& request, bool streaming, CallFn&& call);
     Entry* find(std::string_view id) const;
 
+    void notify(const std::string& id, ProviderState before, ProviderState after, const std::string& reason) const;
+
     std::vector<std::unique_ptr<Entry>> entries_;
+    StateListener listener_;
     RouterOptions options_;
     std::shared_ptr<Clock> clock_;
     std::string error_;

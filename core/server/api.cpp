@@ -184,8 +184,7 @@ private:
         for (const auto& v : c_.router->providers())
             if (v.id == id) {
                 std::string state(routing::state_name(v.state));
-                c_.metrics.provider_state(id, state);
-                if (c_.store) c_.store->record_health(id, state, v.reason);
+                c_.metrics.provider_state(id, state);  // transitions reach the store via the router's listener
                 w.send(json_response(200, json::parse(app::providers_json({v})).as_array()[0]));
             }
     }

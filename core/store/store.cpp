@@ -113,6 +113,15 @@ void Store::record_health(const std::string& provider, const std::string& state,
         .bind(1, provider).bind(2, state).bind(3, reason).run();
 }
 
+std::vector<std::pair<std::string, std::string>> Store::health_transitions(const std::string& provider) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT state, reason FROM provider_health WHERE provider=? ORDER BY rowid");
+    s.bind(1, provider);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
 void Store::record_usage(const UsageRow& u) {
     std::lock_guard lock(mutex_);
     db_.prepare("INSERT INTO request_usage(provider, model, prompt_tokens, completion_tokens, latency_ms, outcome) "

@@ -43,6 +43,7 @@ public:
     std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
+    std::vector<std::pair<std::string, std::string>> health_transitions(const std::string& provider);  // (state, reason)
     void record_usage(const UsageRow& u);
     int64_t usage_count();
 

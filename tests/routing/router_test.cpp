@@ -304,6 +304,21 @@ TEST_F(RouterTest, HealthMonitorChecksOnAJitteredIntervalAndSeesRecovery) {
     EXPECT_GE(v.latency_ms, 0);
 }
 
+TEST_F(RouterTest, StateTransitionsAreReportedOnce) {
+    RouterOptions o;
+    o.order = {"script-a"};
+    Router r({{registry_->find("script-a"), R"({"healthy_after_ms":100})", {}}}, o);
+    std::vector<std::string> seen;
+    r.set_state_listener([&](const std::string& id, ProviderState s, const std::string&) {
+        seen.push_back(id + ":" + std::string(state_name(s)));
+    });
+    r.check_health();
+    r.check_health();  // still unhealthy: no new transition
+    std::this_thread::sleep_for(150ms);
+    r.check_health();
+    EXPECT_EQ(seen, (std::vector<std::string>{"script-a:unhealthy", "script-a:healthy"}));
+}
+
 TEST_F(RouterTest, BreakerHalfOpensAndClosesThroughTheRouter) {
     RouterOptions o;
     o.fallback_enabled = false;

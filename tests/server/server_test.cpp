@@ -263,6 +263,18 @@ TEST_F(ServerTest, KillDashNineDuringABurstLosesNoAnsweredAudit) {
     EXPECT_EQ(again->get("/api/v1/audits/" + answered.back()).status, 200);
 }
 
+TEST_F(ServerTest, ProviderHealthTransitionsAreStored) {
+    {
+        auto s = serve();
+        std::this_thread::sleep_for(500ms);  // the monitor checks at start (interval 0.2 s)
+        s->process().stop();
+    }
+    store::Store db((dir_.path() / "autoarr.db").string());
+    auto t = db.health_transitions("script-b");
+    ASSERT_FALSE(t.empty());
+    EXPECT_EQ(t.front().first, "healthy");
+}
+
 // The built-in plugins against fixture servers: SSE through Ollama, fallback to Claude.
 class ServerProvidersTest : public ::testing::Test {
 protected:
