@@ -45,9 +45,11 @@ for c in 1 16 64; do
 done
 echo "RSS after load: $(rss $serve_pid VmRSS) (peak $(rss $serve_pid VmHWM))"
 
-ttfb() {  # median time to first byte of a streamed answer, over 40 runs
-  for _ in $(seq 40); do curl -s -N -o /dev/null -w '%{time_starttransfer}\n' -H 'Content-Type: application/json' -d "$2" "$1"; done |
-    sort -n | awk '{a[NR]=$1} END {printf "%.3f ms", a[int(NR/2)+1]*1000}'
+ttfb() {  # median time from the request being sent to the first byte of the answer, over 40 runs
+  # (starttransfer - pretransfer: TCP connect and curl start-up are not part of time to first token)
+  for _ in $(seq 40); do
+    curl -s -N -o /dev/null -w '%{time_pretransfer} %{time_starttransfer}\n' -H 'Content-Type: application/json' -d "$2" "$1"
+  done | awk '{print $2 - $1}' | sort -n | awk '{a[NR]=$1} END {printf "%.3f ms", a[int(NR/2)+1]*1000}'
 }
 echo
 echo "streaming time to first byte, direct NDJSON: $(ttfb http://127.0.0.1:$fport/api/chat '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}')"
