@@ -248,7 +248,16 @@ TEST_F(ServerTest, KillDashNineDuringABurstLosesNoAnsweredAudit) {
                 }
             }
         });
-    std::this_thread::sleep_for(1500ms);
+    // Let the burst run until several audits were answered (a sanitizer build is
+    // much slower), then kill -9 while requests are still in flight.
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < give_up) {
+        {
+            std::lock_guard lock(m);
+            if (answered.size() >= 8) break;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
     s->kill9();
     stop = true;
     for (auto& c : clients) c.join();
