@@ -25,7 +25,7 @@ grep -qx /etc/autoarr/config.json <<<"$conffiles" || fail "config.json is not a 
 ollama_info=$(dpkg-deb -I "$work"/debs/autoarr-plugin-ollama_*.deb)
 grep -q "Depends: autoarr (= " <<<"$ollama_info" || fail "the ollama plugin does not depend on autoarr: $ollama_info"
 contents=$(dpkg-deb -c "$main")
-grep -q "/lib/systemd/system/autoarr.service" <<<"$contents" || fail "no systemd unit"
+grep -q "./usr/lib/systemd/system/autoarr.service" <<<"$contents" || fail "no systemd unit"
 sdk_contents=$(dpkg-deb -c "$work"/debs/autoarr-sdk-dev_*.deb)
 grep -q "/usr/lib/cmake/AutoarrSDK/AutoarrSDKConfig.cmake" <<<"$sdk_contents" || fail "no CMake package"
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
@@ -44,5 +44,16 @@ done
 report=$(env -u AUTOARR_RULES "$bin" --log-level warn audit --from "$work/root/usr/share/autoarr/sample-stack" --no-llm --format json)
 n=$(echo "$report" | grep -o '"rule_id"' | wc -l)
 [ "$n" -eq 91 ] || fail "the packaged sample stack gave $n findings, expected 91"
+# The packaged systemd unit: valid, and hardened (exposure score at most 3.0 of 10).
+if command -v systemd-analyze >/dev/null; then
+  unit="$work/autoarr.service"
+  sed "s|ExecStart=/usr/bin/autoarr|ExecStart=$bin|" "$work/root/usr/lib/systemd/system/autoarr.service" > "$unit"
+  systemd-analyze verify "$unit" || fail "systemd-analyze verify rejects the unit"
+  systemd-analyze security --offline=true --threshold=30 "$unit" >"$work/security.txt" 2>&1 \
+    || { tail -3 "$work/security.txt"; fail "the unit's exposure is above 3.0"; }
+  echo "systemd unit: $(grep -o 'Overall exposure level.*' "$work/security.txt")"
+else
+  echo "note: systemd-analyze not installed; the unit was not verified"
+fi
 echo "packages: $(cd "$work/debs" && ls *.deb | tr '\n' ' ')"
 echo "1 passed, 0 failed"
