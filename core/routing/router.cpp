@@ -155,7 +155,8 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 reason_now = e->reason;
             }
             notify(id, before, after, reason_now);
-            result.attempts.push_back({id, st.ok() ? "ok" : "error", st.ok() ? "" : e->reason, st.code, ms});
+            // reason_now was read under the lock: e->reason may be rewritten by a health check meanwhile.
+            result.attempts.push_back({id, st.ok() ? "ok" : "error", st.ok() ? "" : reason_now, st.code, ms});
             if (st.ok()) {
                 result.status = st;
                 result.provider = id;
@@ -208,7 +209,10 @@ RouteResult Router::stream(const RouteRequest& req, const plugin::Instance::Even
 CallStatus Router::list_models(const std::string& id, std::string& out) {
     Entry* e = find(id);
     if (!e) return CallStatus{AUTOARR_ERR_INVALID_ARGUMENT, 0, -1, 0, "unknown provider \"" + id + "\""};
-    if (!e->instance) return CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, e->reason};
+    if (!e->instance) {
+        std::lock_guard lock(e->mutex);
+        return CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, e->reason};
+    }
     plugin::CallContext ctx(plugin::monotonic_now_ns() + duration_cast<nanoseconds>(seconds(5)).count());
     return e->instance->list_models(ctx, out);
 }
