@@ -274,6 +274,35 @@ TEST_F(RouterTest, CallCountsMatchThePluginsOwnCounter) {
     EXPECT_EQ(count(res, "script-a", "error") + count(res, "script-a", "ok"), 3);
 }
 
+// The monitor rewrites provider state while requests read it: a regression
+// test for a race TSan found (attempt records read a reason after unlocking).
+TEST_F(RouterTest, HealthChecksDuringConcurrentRoutingAreRaceFree) {
+    RouterOptions o;
+    o.order = {"script-a", "script-b"};
+    o.retry.max_retries = 0;
+    o.breaker = BreakerConfig{1000000, 1ms, 1ms, 1};  // keep routing to the failing primary
+    Router r({{registry_->find("script-a"), R"({"always_fail":true,"retryable":false,"fail_code":"BACKEND_ERROR"})", {}},
+              {registry_->find("script-b"), "{}", {}}},
+             o);
+    std::atomic<int> ok{0};
+    {
+        HealthMonitor monitor(r, 1ms);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                for (int i = 0; i < 200; ++i) {
+                    RouteRequest req;
+                    req.request_json = "{}";
+                    auto res = r.complete(req);
+                    if (res.status.ok() && !res.attempts.empty()) ++ok;
+                    (void)r.providers();
+                }
+            });
+        for (auto& t : threads) t.join();
+    }
+    EXPECT_EQ(ok.load(), 800);
+}
+
 TEST_F(RouterTest, ProvidersViewIsInRoutingOrder) {
     auto r = make("{}");
     r->check_health();
