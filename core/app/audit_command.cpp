@@ -23,9 +23,8 @@ constexpr const char* kUsage =
 }
 
 int run_audit_command(const std::vector<std::string>& args) {
-    std::set<std::string> valued = {"--from", "--format", "--fail-on", "--save", "--rules", "--today"};
-    valued.insert(kHostValuedFlags.begin(), kHostValuedFlags.end());
-    CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--help"}, valued);
+    CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--help"},
+              with_host_flags({"--from", "--format", "--fail-on", "--save", "--rules", "--today"}));
     if (!a.error().empty() || !a.positional().empty()) {
         std::cerr << "autoarr audit: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
                   << "\n" << kUsage;
@@ -91,11 +90,7 @@ int run_audit_command(const std::vector<std::string>& args) {
     opts.provider = a.value("--provider");
     if (auto today = a.value("--today")) opts.today = *today;
     if (opts.enrich) {
-        HostOptions ho;
-        ho.plugin_dirs = a.values("--plugin-dir");
-        ho.builtin_plugins = !a.has("--no-builtin-plugins");
-        ho.config_file = a.value("--config");
-        host = build_host(ho);
+        host = build_host(host_options(a));
         for (const auto& e : host->errors) std::cerr << "autoarr audit: " << e << "\n";
         if (!host->errors.empty()) return 2;
         if (opts.provider && !host->registry.find(*opts.provider)) {

@@ -1,8 +1,22 @@
 #include "app/host.h"
 
+#include "app/cli_args.h"
 #include "app/plugins_command.h"
 
 namespace autoarr::app {
+
+std::set<std::string> with_host_flags(std::set<std::string> valued) {
+    valued.insert({"--plugin-dir", "--config", "--provider"});
+    return valued;
+}
+
+HostOptions host_options(const CliArgs& a) {
+    HostOptions o;
+    o.plugin_dirs = a.values("--plugin-dir");
+    o.builtin_plugins = !a.has("--no-builtin-plugins");
+    o.config_file = a.value("--config");
+    return o;
+}
 
 std::unique_ptr<Host> build_host(const HostOptions& o) {
     auto host = std::make_unique<Host>();

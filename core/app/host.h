@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,11 @@ struct Host {
 
 std::unique_ptr<Host> build_host(const HostOptions& options);
 
-// The flags every provider-facing command accepts.
-inline const std::vector<std::string> kHostValuedFlags = {"--plugin-dir", "--config", "--provider"};
+class CliArgs;
+
+// The flags every provider-facing command accepts, added to a command's own valued options.
+std::set<std::string> with_host_flags(std::set<std::string> valued);
+// --plugin-dir (repeatable), --no-builtin-plugins, --config.
+HostOptions host_options(const CliArgs& args);
 
 }  // namespace autoarr::app

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "app/cli_args.h"
-#include "app/paths.h"
+#include "util/paths.h"
 
 namespace autoarr::app {
 namespace json = boost::json;
@@ -15,7 +15,7 @@ std::vector<plugin::SearchDir> search_path_from(const std::vector<std::string>& 
     plugin::SearchPathOptions o;
     for (const auto& d : plugin_dirs) o.cli_dirs.emplace_back(d);
     if (const char* env = std::getenv("AUTOARR_PLUGIN_PATH")) o.env_path = env;
-    o.executable_dir = executable_dir();
+    o.executable_dir = util::executable_dir();
     o.include_builtin = builtin;
     return plugin::plugin_search_path(o);
 }

@@ -6,36 +6,11 @@
 
 #include "app/cli_args.h"
 #include "app/host.h"
+#include "routing/view_json.h"
 
 namespace autoarr::app {
 namespace json = boost::json;
 namespace {
-
-std::set<std::string> with_host_flags(std::set<std::string> valued) {
-    valued.insert(kHostValuedFlags.begin(), kHostValuedFlags.end());
-    return valued;
-}
-
-HostOptions host_options(const CliArgs& a) {
-    HostOptions o;
-    o.plugin_dirs = a.values("--plugin-dir");
-    o.builtin_plugins = !a.has("--no-builtin-plugins");
-    o.config_file = a.value("--config");
-    return o;
-}
-
-json::array attempts_array(const std::vector<routing::Attempt>& attempts) {
-    json::array arr;
-    for (const auto& at : attempts) {
-        json::object o;
-        o["provider"] = at.provider;
-        o["outcome"] = at.outcome;
-        if (!at.reason.empty()) o["reason"] = at.reason;
-        o["latency_ms"] = at.latency_ms;
-        arr.push_back(std::move(o));
-    }
-    return arr;
-}
 
 void print_failure(const routing::RouteResult& r) {
     std::cerr << "autoarr chat: every provider failed: " << r.status.message << "\n";
@@ -45,28 +20,6 @@ void print_failure(const routing::RouteResult& r) {
 }
 
 }  // namespace
-
-std::string providers_json(const std::vector<routing::ProviderView>& providers) {
-    json::array arr;
-    for (const auto& p : providers) {
-        json::object o;
-        o["id"] = p.id;
-        o["priority"] = p.priority;
-        o["state"] = std::string(routing::state_name(p.state));
-        if (!p.reason.empty()) o["reason"] = p.reason;
-        o["breaker"] = p.breaker;
-        json::array models;
-        for (const auto& m : p.models) models.emplace_back(m);
-        o["models"] = std::move(models);
-        o["latency_ms"] = p.latency_ms;
-        arr.push_back(std::move(o));
-    }
-    return json::serialize(arr);
-}
-
-std::string attempts_json(const std::vector<routing::Attempt>& attempts) {
-    return json::serialize(attempts_array(attempts));
-}
 
 int run_providers_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--json", "--no-builtin-plugins", "--help"}, with_host_flags({}));
@@ -85,7 +38,7 @@ int run_providers_command(const std::vector<std::string>& args) {
     host->router->check_health();
     auto views = host->router->providers();
     if (a.has("--json")) {
-        std::cout << providers_json(views) << "\n";
+        std::cout << routing::providers_json(views) << "\n";
     } else if (views.empty()) {
         std::cout << "no providers loaded (see: autoarr plugins list)\n";
     } else {
@@ -191,7 +144,7 @@ int run_chat_command(const std::vector<std::string>& args) {
         for (const char* k : {"content", "model", "usage", "finish_reason"})
             out[k] = response.contains(k) ? response.at(k) : json::value(nullptr);
         out["provider"] = r.provider;
-        out["attempts"] = attempts_array(r.attempts);
+        out["attempts"] = routing::attempts_array(r.attempts);
         std::cout << json::serialize(out) << "\n";
     } else if (!a.has("--stream")) {
         const auto* c = response.if_contains("content");

@@ -41,9 +41,8 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
 }  // namespace
 
 int run_serve_command(const std::vector<std::string>& args) {
-    std::set<std::string> valued = {"--listen", "--db", "--sample-stack", "--health-interval", "--workers"};
-    valued.insert(kHostValuedFlags.begin(), kHostValuedFlags.end());
-    CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"}, valued);
+    CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"},
+              with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers"}));
     if (!a.error().empty() || !a.positional().empty()) {
         std::cerr << "autoarr serve: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
                   << "\n" << kUsage;
@@ -78,11 +77,7 @@ int run_serve_command(const std::vector<std::string>& args) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    HostOptions ho;
-    ho.plugin_dirs = a.values("--plugin-dir");
-    ho.builtin_plugins = !a.has("--no-builtin-plugins");
-    ho.config_file = a.value("--config");
-    auto host = build_host(ho);
+    auto host = build_host(host_options(a));
     for (const auto& e : host->errors) std::cerr << "autoarr serve: " << e << "\n";
     if (!host->errors.empty()) return 2;
 

@@ -5,8 +5,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "app/paths.h"
 #include "audit/expression.h"
+#include "util/paths.h"
 
 #ifndef AUTOARR_SOURCE_RULES
 #define AUTOARR_SOURCE_RULES ""
@@ -121,7 +121,7 @@ RuleSet load_rules(const std::filesystem::path& path) {
 std::filesystem::path default_rules_path() {
     if (const char* env = std::getenv("AUTOARR_RULES"); env && *env) return env;
     std::error_code ec;
-    auto installed = app::executable_dir() / ".." / "share" / "autoarr" / "rules.json";
+    auto installed = util::executable_dir() / ".." / "share" / "autoarr" / "rules.json";
     if (std::filesystem::exists(installed, ec)) return installed.lexically_normal();
     return AUTOARR_SOURCE_RULES;
 }

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "app/providers_command.h"
 #include "audit/audit_run.h"
 #include "connectors/live.h"
+#include "routing/view_json.h"
 #include "util/log.h"
 
 namespace autoarr::server {
@@ -45,7 +45,7 @@ int status_for(const plugin::CallStatus& s) {
 }
 
 json::value attempts_value(const std::vector<routing::Attempt>& attempts) {
-    return json::parse(app::attempts_json(attempts));
+    return json::parse(routing::attempts_json(attempts));
 }
 
 // Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
@@ -139,7 +139,7 @@ private:
             }
         } else if (p == "/api/v1/providers") {
             route = p;
-            if (method({"GET"})) w.send(json_response(200, json::parse(app::providers_json(c_.router->providers()))));
+            if (method({"GET"})) w.send(json_response(200, json::parse(routing::providers_json(c_.router->providers()))));
         } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 && p.compare(p.size() - 6, 6, "/check") == 0) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
@@ -185,7 +185,7 @@ private:
             if (v.id == id) {
                 std::string state(routing::state_name(v.state));
                 c_.metrics.provider_state(id, state);  // transitions reach the store via the router's listener
-                w.send(json_response(200, json::parse(app::providers_json({v})).as_array()[0]));
+                w.send(json_response(200, json::parse(routing::providers_json({v})).as_array()[0]));
             }
     }
 

@@ -1,6 +1,6 @@
-#include "app/paths.h"
+#include "util/paths.h"
 
-namespace autoarr::app {
+namespace autoarr::util {
 
 std::filesystem::path executable_dir() {
     std::error_code ec;
@@ -8,4 +8,4 @@ std::filesystem::path executable_dir() {
     return ec ? std::filesystem::path() : exe.parent_path();
 }
 
-}  // namespace autoarr::app
+}  // namespace autoarr::util

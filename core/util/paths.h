@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-namespace autoarr::app {
+namespace autoarr::util {
 
 // The directory holding the running executable (from /proc/self/exe).
 std::filesystem::path executable_dir();
 
-}  // namespace autoarr::app
+}  // namespace autoarr::util
