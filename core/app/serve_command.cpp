@@ -92,9 +92,11 @@ int run_serve_command(const std::vector<std::string>& args) {
         return 2;
     }
 
+    auto usage = std::make_unique<store::UsageWriter>(*db);
     server::ApiContext ctx;
     ctx.router = host->router.get();
     ctx.store = db.get();
+    ctx.usage = usage.get();
     ctx.rules = &rules;
     ctx.apps = host->config.apps;
     ctx.sample_stack = a.value("--sample-stack").value_or("");
@@ -158,7 +160,8 @@ int run_serve_command(const std::vector<std::string>& args) {
     http->stop(std::chrono::seconds(10));  // stop accepting, drain in-flight requests
     monitor.reset();
     http.reset();
-    host.reset();  // destroys instances, shuts plugins down
+    usage.reset();  // commits the usage rows still queued
+    host.reset();   // destroys instances, shuts plugins down
     db.reset();    // closes the store
     log::info("server", "stopped");
     return 0;

@@ -5,20 +5,14 @@
 #include <random>
 
 #include "audit/redact.h"
+#include "util/utc_time.h"
 
 namespace autoarr::audit {
 namespace json = boost::json;
 
 namespace {
 
-std::string utc(const char* fmt) {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, fmt, &tm);
-    return buf;
-}
+std::string utc(const char* fmt) { return util::format_utc(std::chrono::system_clock::now(), fmt); }
 
 std::string new_audit_id() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};

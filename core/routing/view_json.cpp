@@ -16,21 +16,23 @@ json::array attempts_array(const std::vector<Attempt>& attempts) {
     return arr;
 }
 
+json::object provider_object(const ProviderView& p) {
+    json::object o;
+    o["id"] = p.id;
+    o["priority"] = p.priority;
+    o["state"] = std::string(state_name(p.state));
+    if (!p.reason.empty()) o["reason"] = p.reason;
+    o["breaker"] = p.breaker;
+    json::array models;
+    for (const auto& m : p.models) models.emplace_back(m);
+    o["models"] = std::move(models);
+    o["latency_ms"] = p.latency_ms;
+    return o;
+}
+
 std::string providers_json(const std::vector<ProviderView>& providers) {
     json::array arr;
-    for (const auto& p : providers) {
-        json::object o;
-        o["id"] = p.id;
-        o["priority"] = p.priority;
-        o["state"] = std::string(state_name(p.state));
-        if (!p.reason.empty()) o["reason"] = p.reason;
-        o["breaker"] = p.breaker;
-        json::array models;
-        for (const auto& m : p.models) models.emplace_back(m);
-        o["models"] = std::move(models);
-        o["latency_ms"] = p.latency_ms;
-        arr.push_back(std::move(o));
-    }
+    for (const auto& p : providers) arr.push_back(provider_object(p));
     return json::serialize(arr);
 }
 

@@ -12,6 +12,7 @@ namespace autoarr::routing {
 
 boost::json::array attempts_array(const std::vector<Attempt>& attempts);
 std::string attempts_json(const std::vector<Attempt>& attempts);
-std::string providers_json(const std::vector<ProviderView>& providers);
+boost::json::object provider_object(const ProviderView& provider);
+std::string providers_json(const std::vector<ProviderView>& providers);  // an array of provider_object
 
 }  // namespace autoarr::routing

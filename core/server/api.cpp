@@ -7,6 +7,7 @@
 #include "connectors/live.h"
 #include "routing/view_json.h"
 #include "util/log.h"
+#include "util/utc_time.h"
 
 namespace autoarr::server {
 namespace json = boost::json;
@@ -44,14 +45,12 @@ int status_for(const plugin::CallStatus& s) {
     }
 }
 
-json::value attempts_value(const std::vector<routing::Attempt>& attempts) {
-    return json::parse(routing::attempts_json(attempts));
-}
+json::value attempts_value(const std::vector<routing::Attempt>& attempts) { return routing::attempts_array(attempts); }
 
 // Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
-std::optional<json::object> parse_body(const HttpRequest& req, ResponseWriter& w) {
+std::optional<json::object> parse_body(const HttpRequest& req, ResponseWriter& w, json::storage_ptr sp = {}) {
     json::error_code ec;
-    json::value v = json::parse(req.body, ec);
+    json::value v = json::parse(req.body, ec, std::move(sp));
     if (ec) {
         w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
         return std::nullopt;
@@ -134,12 +133,16 @@ private:
             if (method({"GET"})) {
                 HttpResponse r;
                 r.content_type = "text/plain; version=0.0.4";
-                r.body = c_.metrics.render();
+                r.body = c_.metrics.render() + usage_metrics();
                 w.send(r);
             }
         } else if (p == "/api/v1/providers") {
             route = p;
-            if (method({"GET"})) w.send(json_response(200, json::parse(routing::providers_json(c_.router->providers()))));
+            if (method({"GET"})) {
+                HttpResponse r;
+                r.body = routing::providers_json(c_.router->providers());
+                w.send(r);
+            }
         } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 && p.compare(p.size() - 6, 6, "/check") == 0) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
@@ -158,6 +161,16 @@ private:
             w.send(HttpServer::error(404, "not_found", "no route " + p));
         }
         return w.status;
+    }
+
+    std::string usage_metrics() const {
+        if (!c_.usage) return {};
+        return "# HELP autoarr_usage_rows_total Request usage rows by fate: written to the store, failed (given up "
+               "after retries), dropped (queue full).\n"
+               "# TYPE autoarr_usage_rows_total counter\n"
+               "autoarr_usage_rows_total{fate=\"written\"} " + std::to_string(c_.usage->written()) + "\n"
+               "autoarr_usage_rows_total{fate=\"failed\"} " + std::to_string(c_.usage->failed()) + "\n"
+               "autoarr_usage_rows_total{fate=\"dropped\"} " + std::to_string(c_.usage->dropped()) + "\n";
     }
 
     void health(ResponseWriter& w) {
@@ -185,7 +198,7 @@ private:
             if (v.id == id) {
                 std::string state(routing::state_name(v.state));
                 c_.metrics.provider_state(id, state);  // transitions reach the store via the router's listener
-                w.send(json_response(200, json::parse(routing::providers_json({v})).as_array()[0]));
+                w.send(json_response(200, routing::provider_object(v)));
             }
     }
 
@@ -322,7 +335,11 @@ private:
     }
 
     void chat(const HttpRequest& req, ResponseWriter& w) {
-        auto body = parse_body(req, w);
+        // The JSON trees of one chat request live in one arena, freed at once.
+        unsigned char scratch[8192];
+        json::monotonic_resource arena(scratch, sizeof scratch);
+        const json::storage_ptr sp(&arena);
+        auto body = parse_body(req, w, sp);
         if (!body) return;
         const auto* messages = body->if_contains("messages");
         if (!messages || !messages->is_array() || messages->get_array().empty())
@@ -347,7 +364,7 @@ private:
         for (const auto& f : fields)
             if (const auto* v = body->if_contains(f.name); v && !v->is_null() && !f.ok(*v))
                 return w.send(HttpServer::error(422, "invalid_field", std::string("\"") + f.name + "\" must be " + f.want));
-        json::object request{{"messages", *messages}};
+        json::object request({{"messages", *messages}}, sp);
         for (const char* k : {"model", "format", "temperature", "max_tokens"})
             if (const auto* v = body->if_contains(k); v && !v->is_null()) request[k] = *v;
         routing::RouteRequest rr;
@@ -398,7 +415,7 @@ private:
         }
         r = c_.router->complete(rr);
         json::error_code ec;
-        json::value resp = r.status.ok() ? json::parse(r.response_json, ec) : json::value();
+        json::value resp = r.status.ok() ? json::parse(r.response_json, ec, sp) : json::value();
         if (r.status.ok() && (ec || !resp.is_object())) {
             r.status = plugin::CallStatus{AUTOARR_ERR_INVALID_RESPONSE, 0, -1, 0, "the provider returned malformed JSON"};
         }
@@ -412,7 +429,7 @@ private:
                 e.headers.emplace_back("Retry-After", std::to_string((r.status.retry_after_ms + 999) / 1000));
             return w.send(e);
         }
-        json::object out;
+        json::object out(sp);
         for (const char* k : {"content", "model", "usage", "finish_reason"})
             out[k] = resp.as_object().contains(k) ? resp.at(k) : json::value(nullptr);
         out["provider"] = r.provider;
@@ -424,6 +441,7 @@ private:
     void record(const routing::RouteResult& r, const json::object& resp, std::chrono::steady_clock::time_point start) {
         for (const auto& a : r.attempts) c_.metrics.attempt(a.provider, a.outcome);
         store::UsageRow u;
+        u.at = util::utc_iso_millis(std::chrono::system_clock::now());
         u.provider = r.provider.empty() ? "none" : r.provider;
         u.outcome = r.status.ok() ? "ok" : std::string(plugin::code_name(r.status.code));
         u.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -436,11 +454,7 @@ private:
             c_.metrics.tokens(u.provider, "prompt", u.prompt_tokens);
             c_.metrics.tokens(u.provider, "completion", u.completion_tokens);
         }
-        try {
-            if (c_.store) c_.store->record_usage(u);
-        } catch (const std::exception& e) {
-            log::warn("server", std::string("cannot record usage: ") + e.what());
-        }
+        if (c_.usage) c_.usage->record(std::move(u));  // queued: never waits for the disk
     }
 
     ApiContext& c_;

@@ -12,12 +12,14 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "store/store.h"
+#include "store/usage_writer.h"
 
 namespace autoarr::server {
 
 struct ApiContext {
     routing::Router* router = nullptr;
     store::Store* store = nullptr;
+    store::UsageWriter* usage = nullptr;  // where chat requests' usage rows go; nullptr: not recorded
     const audit::RuleSet* rules = nullptr;
     std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
     std::string sample_stack;                        // for {"source": "sample"}: a stack directory

@@ -1,8 +1,7 @@
 #include "server/http_server.h"
 
-#include <sys/socket.h>
-
 #include <array>
+#include <optional>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -10,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "server/socket_writer.h"
 #include "util/log.h"
 
 namespace autoarr::server {
@@ -28,17 +28,39 @@ HttpResponse HttpServer::error(int status, const std::string& code, const std::s
     return r;
 }
 
+namespace {
+
+// A header line from handler-supplied text; CR and LF are dropped so that no
+// value can start a header or body of its own.
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+    for (char c : name)
+        if (c != '\r' && c != '\n') out += c;
+    out += ": ";
+    for (char c : value)
+        if (c != '\r' && c != '\n') out += c;
+    out += "\r\n";
+}
+
+std::string status_line(int status) {
+    std::string s = "HTTP/1.1 " + std::to_string(status) + " ";
+    s += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    s += "\r\nServer: autoarr\r\n";
+    return s;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
     ServerOptions options;
     Handler handler;
-    asio::io_context io{1};
+    asio::io_context io;
     tcp::acceptor acceptor{io};
-    asio::thread_pool pool;
-    std::thread io_thread;
+    std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t>* in_flight = nullptr;
 
-    Impl(const ServerOptions& o, Handler h) : options(o), handler(std::move(h)), pool(o.workers) {}
+    Impl(const ServerOptions& o, Handler h)
+        : options(o), handler(std::move(h)), io(static_cast<int>(std::max(1u, o.workers))) {}
 
     class Session;
     void accept();
@@ -46,15 +68,14 @@ struct HttpServer::Impl {
 
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session>, public ResponseWriter {
 public:
+    using tcp_stream_executor = beast::tcp_stream::executor_type;
+
     Session(Impl& impl, tcp::socket socket) : impl_(impl), stream_(std::move(socket)) {
-        // Bound blocking writes from workers: a client that stops reading cannot hold a worker.
-        timeval tv{};
-        tv.tv_sec = static_cast<long>(impl_.options.write_timeout.count() / 1000);
-        tv.tv_usec = static_cast<long>((impl_.options.write_timeout.count() % 1000) * 1000);
-        ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         error_code ec;
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
+
+    tcp_stream_executor executor() { return stream_.get_executor(); }
 
     void read() {
         if (impl_.stopping.load()) return close();
@@ -66,45 +87,46 @@ public:
                           [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
     }
 
-    // ResponseWriter (called on a worker thread; the socket is idle meanwhile).
+    // ResponseWriter: called by the handler, on this connection's strand.
     void send(const HttpResponse& r) override {
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
-        res.set(bhttp::field::server, "autoarr");
-        res.set(bhttp::field::content_type, r.content_type);
-        for (const auto& [k, v] : r.headers) res.set(k, v);
-        res.keep_alive(keep_alive_ && !impl_.stopping.load());
-        res.body() = r.body;
-        res.prepare_payload();
-        error_code ec;
-        bhttp::write(stream_.socket(), res, ec);
-        if (ec) keep_alive_ = false;
-        status_ = r.status;
+        std::string head = status_line(r.status);
+        append_header(head, "Content-Type", r.content_type);
+        for (const auto& [k, v] : r.headers) append_header(head, k, v);
+        head += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+        const bool keep = keep_alive_ && !impl_.stopping.load();
+        if (!keep) head += "Connection: close\r\n";
+        else if (http10_) head += "Connection: keep-alive\r\n";
+        head += "\r\n";
+        if (!raw_write({head, r.body})) keep_alive_ = false;
+        if (!keep) keep_alive_ = false;
     }
     bool start_stream(int status, const std::string& content_type) override {
-        std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
-                           std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) +
-                           "\r\nServer: autoarr\r\nContent-Type: " + content_type +
-                           "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
-        status_ = status;
+        std::string head = status_line(status);
+        append_header(head, "Content-Type", content_type);
+        head += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         keep_alive_ = false;  // a stream ends its connection (simplest for proxies and clients)
-        return raw_write(head);
+        streaming_ = true;
+        return raw_write({head});
     }
     bool write(std::string_view chunk) override {
         if (chunk.empty()) return true;
         char size[20];
-        std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-        std::string out = size;
-        out.append(chunk);
-        out += "\r\n";
-        return raw_write(out);
+        const int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+        return raw_write({std::string_view(size, static_cast<std::size_t>(n)), chunk, "\r\n"});
     }
-    void end_stream() override { raw_write("0\r\n\r\n"); }
+    void end_stream() override { raw_write({"0\r\n\r\n"}); }
 
 private:
-    bool raw_write(std::string_view data) {
-        error_code ec;
-        asio::write(stream_.socket(), asio::buffer(data.data(), data.size()), ec);
-        return !ec;
+    // Blocking, bounded by the write timeout (docs/decisions/0004). A failed
+    // write leaves the connection to be closed, never reused.
+    bool raw_write(std::initializer_list<std::string_view> pieces) {
+        if (broken_) return false;
+        if (!write_all(stream_.socket().native_handle(), pieces,
+                       std::chrono::steady_clock::now() + impl_.options.write_timeout)) {
+            broken_ = true;
+            keep_alive_ = false;
+        }
+        return !broken_;
     }
 
     void on_read(error_code ec) {
@@ -137,6 +159,8 @@ private:
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             req.headers[name] = std::string(f.value());
         }
+        keep_alive_ = msg.keep_alive();
+        http10_ = msg.version() == 10;
         auto url = boost::urls::parse_origin_form(req.target);
         if (!url) {
             keep_alive_ = false;
@@ -145,27 +169,26 @@ private:
         }
         req.path = std::string(url->path());
         for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
-        keep_alive_ = msg.keep_alive();
+
+        // The handler runs here, on this thread: no hand-off to another
+        // thread and back (docs/decisions/0005).
         ++*impl_.in_flight;
-        asio::post(impl_.pool, [self = shared_from_this(), req = std::move(req)] {
-            try {
-                self->impl_.handler(req, *self);
-            } catch (const std::exception& e) {
-                log::error("server", std::string("handler failed: ") + e.what());
-                self->send(HttpServer::error(500, "internal", "internal error"));
-            }
-            --*self->impl_.in_flight;
-            // Back to the I/O thread for the next request on this connection.
-            asio::post(self->stream_.get_executor(), [self] {
-                if (self->keep_alive_ && !self->impl_.stopping.load()) self->read();
-                else self->close();
-            });
-        });
+        try {
+            impl_.handler(req, *this);
+        } catch (const std::exception& e) {
+            log::error("server", std::string("handler failed: ") + e.what());
+            // Mid-stream, a second response cannot be sent: closing ends the stream.
+            if (!streaming_) send(HttpServer::error(500, "internal", "internal error"));
+            keep_alive_ = false;
+        }
+        --*impl_.in_flight;
+        if (keep_alive_ && !impl_.stopping.load()) read();
+        else close();
     }
 
-    // After an early error answer (413, 431, 400), keep reading and discarding
-        // what the client is still sending, for up to 2 s, so that it can finish
-        // its write and read our answer instead of seeing a reset.
+    // After an early error answer (413, 431, 400, 408), keep reading and
+    // discarding what the client is still sending, for up to 2 s, so that it
+    // can finish its write and read our answer instead of seeing a reset.
     void linger_close() {
         error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -190,14 +213,21 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     bool keep_alive_ = true;
-    int status_ = 0;
+    bool http10_ = false;
+    bool broken_ = false;
+    bool streaming_ = false;
     std::array<char, 64 * 1024> discard_;
 };
 
 void HttpServer::Impl::accept() {
-    acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+    // Every connection gets its own strand, so its operations are serialized
+    // while the threads serve many connections at once.
+    acceptor.async_accept(asio::make_strand(io), [this](error_code ec, tcp::socket socket) {
         if (stopping.load() || ec == asio::error::operation_aborted) return;
-        if (!ec) std::make_shared<Session>(*this, std::move(socket))->read();
+        if (!ec) {
+            auto session = std::make_shared<Session>(*this, std::move(socket));
+            asio::dispatch(session->executor(), [session] { session->read(); });
+        }
         accept();
     });
 }
@@ -223,11 +253,12 @@ HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
 
 void HttpServer::start() {
     impl_->accept();
-    impl_->io_thread = std::thread([this] { impl_->io.run(); });
+    for (unsigned i = 0; i < std::max(1u, impl_->options.workers); ++i)
+        impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
 
 void HttpServer::stop(std::chrono::milliseconds drain) {
-    if (!impl_->io_thread.joinable()) return;
+    if (impl_->threads.empty()) return;
     impl_->stopping.store(true);
     asio::post(impl_->io, [this] {
         error_code ec;
@@ -237,8 +268,8 @@ void HttpServer::stop(std::chrono::milliseconds drain) {
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     impl_->io.stop();
-    impl_->io_thread.join();
-    impl_->pool.join();
+    for (auto& t : impl_->threads) t.join();
+    impl_->threads.clear();
 }
 
 }  // namespace autoarr::server

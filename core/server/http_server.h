@@ -1,7 +1,10 @@
-// The HTTP/1.1 transport on Boost.Beast: asynchronous accept and read on one
-// I/O thread, every request handled on a bounded worker pool (plugin calls
-// block), keep-alive, limits on header size, body size and read time, and a
-// graceful stop that drains in-flight requests up to a deadline.
+// The HTTP/1.1 transport on Boost.Beast: asynchronous accept and read on a
+// bounded pool of threads that also run the handlers (plugin calls block; at
+// most `workers` requests are handled at once), keep-alive, limits on header
+// size, body size, read time and write time, and a graceful stop that drains
+// in-flight requests up to a deadline. Each connection is a strand: its
+// reads, its timer and its handler never run at the same time
+// (docs/decisions/0005-handlers-on-io-threads.md).
 #pragma once
 
 #include <atomic>
@@ -53,8 +56,8 @@ struct ServerOptions {
     std::size_t body_limit = 8 * 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
     std::chrono::milliseconds read_timeout{30000};
-    std::chrono::milliseconds write_timeout{30000};
-    unsigned workers = 4;
+    std::chrono::milliseconds write_timeout{30000};  // per write: a client that stops reading is dropped
+    unsigned workers = 4;                            // threads; requests handled at once
 };
 
 class HttpServer {
@@ -66,7 +69,7 @@ public:
     HttpServer& operator=(const HttpServer&) = delete;
 
     uint16_t port() const { return port_; }
-    void start();  // I/O thread and workers
+    void start();  // starts the threads
     // Stops accepting, lets in-flight requests finish up to `drain`, then stops.
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
     std::size_t in_flight() const { return in_flight_.load(); }

@@ -31,6 +31,12 @@ public:
         while (step()) {
         }
     }
+    // Makes the statement ready to run again with new bindings.
+    Statement& reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+        return *this;
+    }
     std::string text(int col) const;
     int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
     bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

@@ -122,12 +122,22 @@ std::vector<std::pair<std::string, std::string>> Store::health_transitions(const
     return out;
 }
 
-void Store::record_usage(const UsageRow& u) {
+void Store::record_usage(const UsageRow& u) { record_usage_batch({u}); }
+
+void Store::record_usage_batch(const std::vector<UsageRow>& rows) {
+    if (rows.empty()) return;
     std::lock_guard lock(mutex_);
-    db_.prepare("INSERT INTO request_usage(provider, model, prompt_tokens, completion_tokens, latency_ms, outcome) "
-                "VALUES(?,?,?,?,?,?)")
-        .bind(1, u.provider).bind(2, u.model).bind(3, u.prompt_tokens).bind(4, u.completion_tokens)
-        .bind(5, u.latency_ms).bind(6, u.outcome).run();
+    Transaction t(db_);
+    auto s = db_.prepare(
+        "INSERT INTO request_usage(at, provider, model, prompt_tokens, completion_tokens, latency_ms, outcome) "
+        "VALUES(coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ','now')),?,?,?,?,?,?)");
+    for (const auto& u : rows) {
+        s.reset();
+        if (!u.at.empty()) s.bind(1, u.at);
+        s.bind(2, u.provider).bind(3, u.model).bind(4, u.prompt_tokens).bind(5, u.completion_tokens)
+            .bind(6, u.latency_ms).bind(7, u.outcome).run();
+    }
+    t.commit();
 }
 
 int64_t Store::usage_count() {

@@ -26,6 +26,7 @@ struct AuditRow {
 };
 
 struct UsageRow {
+    std::string at;  // when the request finished (UTC, ISO 8601 with ms); "" = now
     std::string provider, model, outcome;
     int64_t prompt_tokens = 0, completion_tokens = 0, latency_ms = 0;
 };
@@ -45,6 +46,8 @@ public:
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
     std::vector<std::pair<std::string, std::string>> health_transitions(const std::string& provider);  // (state, reason)
     void record_usage(const UsageRow& u);
+    // All rows in one transaction: all are stored, or none (throws SqliteError).
+    void record_usage_batch(const std::vector<UsageRow>& rows);
     int64_t usage_count();
 
     // The default path: $AUTOARR_DB, else $XDG_DATA_HOME/autoarr/autoarr.db, else ~/.local/share/autoarr/autoarr.db.

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "util/utc_time.h"
+
 namespace autoarr::log {
 namespace {
 
@@ -71,13 +73,8 @@ void write(Level level, std::string_view component, std::string_view message) {
         sink_storage()(level, component, message);
         return;
     }
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::fprintf(stderr, "%s %-5.*s %.*s: %.*s\n", stamp, static_cast<int>(level_name(level).size()),
+    const std::string stamp = util::format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
+    std::fprintf(stderr, "%s %-5.*s %.*s: %.*s\n", stamp.c_str(), static_cast<int>(level_name(level).size()),
                  level_name(level).data(), static_cast<int>(component.size()), component.data(),
                  static_cast<int>(message.size()), message.data());
 }

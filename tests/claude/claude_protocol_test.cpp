@@ -70,7 +70,7 @@ TEST(ClaudeProtocol, StopReasons) {
 
 TEST(ClaudeProtocol, FormatAsksForJsonInTheSystemPrompt) {
     Settings s;
-    auto body = json::parse(messages_body(R"({"messages":[{"role":"user","content":"x"}],"format":"json"})", s, false));
+    auto body = json::parse(messages_body(R"({"messages":[{"role":"user","content":"x"}],"format":"json"})", s, false).body);
     EXPECT_NE(std::string(body.at("system").as_string()).find("JSON"), std::string::npos);
     EXPECT_THROW(messages_body(R"({"messages":[{"role":"system","content":"only system"}]})", s, false),
                  std::invalid_argument);

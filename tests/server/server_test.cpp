@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "http/client.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 #include "support/child_process.h"
 #include "support/fixture_server.h"
@@ -141,6 +142,7 @@ TEST_F(ServerTest, ChatFallsBackAndSaysWho) {
     for (const char* k : {"model", "usage", "finish_reason"}) EXPECT_TRUE(o.contains(k)) << k;
     auto m = s->get("/metrics").body;
     EXPECT_NE(m.find("autoarr_provider_attempts_total{provider=\"script-b\",outcome=\"ok\"}"), std::string::npos);
+    EXPECT_NE(m.find("autoarr_usage_rows_total{fate=\"dropped\"} 0"), std::string::npos) << m;
 }
 
 TEST_F(ServerTest, EveryBadInputGetsItsStatus) {
@@ -213,6 +215,24 @@ TEST_F(ServerTest, RefusesToListenBeyondLoopbackWithoutAToken) {
                          " serve --listen 0.0.0.0:0 --db " + shell_quote((dir_.path() / "x.db").string()));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("without AUTOARR_API_TOKEN"), std::string::npos) << r.err;
+}
+
+TEST_F(ServerTest, EveryChatLeavesAUsageRowByTheTimeTheServiceStops) {
+    constexpr int kChats = 25;
+    {
+        auto s = serve();
+        for (int i = 0; i < kChats; ++i)
+            ASSERT_EQ(s->post("/api/v1/chat", R"({"messages":[{"role":"user","content":"hi"}]})").status, 200);
+        s->process().stop();  // SIGTERM: the queued rows are committed before exit
+    }
+    store::Database db((dir_.path() / "autoarr.db").string());
+    auto count = [&](const char* where) {
+        auto q = db.prepare(std::string("SELECT count(*) FROM request_usage WHERE ") + where);
+        q.step();
+        return q.integer(0);
+    };
+    EXPECT_EQ(count("provider = 'script-b' AND outcome = 'ok'"), kChats);
+    EXPECT_EQ(count("at LIKE '____-__-__T__:__:__.___Z'"), kChats);  // the request's own time, ms precision
 }
 
 TEST_F(ServerTest, AuditsSurviveARestart) {
