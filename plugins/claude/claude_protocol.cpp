@@ -57,17 +57,13 @@ Settings parse_settings(std::string_view text) {
     return s;
 }
 
-std::string request_model(std::string_view request_json, const Settings& s) {
-    json::object req = parse_object(request_json, "the chat request");
-    if (const auto* m = req.if_contains("model"); m && m->is_string() && !m->get_string().empty())
-        return std::string(m->get_string());
-    return s.model;
-}
-
-std::string messages_body(std::string_view request_json, const Settings& s, bool stream) {
+MessagesBody messages_body(std::string_view request_json, const Settings& s, bool stream) {
     json::object req = parse_object(request_json, "the chat request");
     json::object body;
-    body["model"] = request_model(request_json, s);
+    std::string model = s.model;
+    if (const auto* m = req.if_contains("model"); m && m->is_string() && !m->get_string().empty())
+        model = std::string(m->get_string());
+    body["model"] = model;
     int64_t max_tokens = s.max_tokens;
     if (const auto* mt = req.if_contains("max_tokens"); mt && !mt->is_null()) {
         if (!mt->is_int64() || mt->get_int64() <= 0) throw std::invalid_argument("\"max_tokens\" must be a positive integer");
@@ -119,7 +115,7 @@ std::string messages_body(std::string_view request_json, const Settings& s, bool
         for (const char* k : {"top_p", "top_k"})
             if (const auto* v = o->get_object().if_contains(k)) body[k] = *v;
     if (stream) body["stream"] = true;
-    return json::serialize(body);
+    return {json::serialize(body), std::move(model)};
 }
 
 namespace {
@@ -155,20 +151,27 @@ std::string normalise_stop_reason(std::string_view r) {
     return "stop";  // end_turn, stop_sequence, tool_use, pause_turn
 }
 
-std::string usage_json(const Usage& u) {
-    return json::serialize(json::object{{"prompt_tokens", u.input_tokens.value_or(0)},
-                                        {"completion_tokens", u.output_tokens.value_or(0)}});
+namespace {
+json::object usage_object(const Usage& u) {
+    return json::object{{"prompt_tokens", u.input_tokens.value_or(0)}, {"completion_tokens", u.output_tokens.value_or(0)}};
 }
+}  // namespace
 
-std::string chat_response(const Message& m, const std::string& fallback_model) {
+std::string usage_json(const Usage& u) { return json::serialize(usage_object(u)); }
+
+json::object response_object(const Message& m, const std::string& fallback_model) {
     json::object o;
     o["content"] = m.text;
     o["model"] = m.model.empty() ? fallback_model : m.model;
-    o["usage"] = json::parse(usage_json(m.usage));
+    o["usage"] = usage_object(m.usage);
     o["finish_reason"] = normalise_stop_reason(m.stop_reason);
     o["raw_finish_reason"] = m.stop_reason;
     if (m.stop_sequence) o["stop_sequence"] = *m.stop_sequence;
-    return json::serialize(o);
+    return o;
+}
+
+std::string chat_response(const Message& m, const std::string& fallback_model) {
+    return json::serialize(response_object(m, fallback_model));
 }
 
 ApiError parse_error(std::string_view body) {

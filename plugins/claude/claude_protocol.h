@@ -27,9 +27,14 @@ Settings parse_settings(std::string_view json);  // throws std::invalid_argument
 
 // autoarr.chat_request/1 -> a /v1/messages body. System messages are joined
 // into "system"; roles other than user/assistant are rejected (never
-// dropped); max_tokens is always set. Throws std::invalid_argument.
-std::string messages_body(std::string_view request_json, const Settings& settings, bool stream);
-std::string request_model(std::string_view request_json, const Settings& settings);
+// dropped); max_tokens is always set. Also gives the model asked for (the
+// request's "model", else the configured one); the request is parsed once.
+// Throws std::invalid_argument.
+struct MessagesBody {
+    std::string body;
+    std::string model;
+};
+MessagesBody messages_body(std::string_view request_json, const Settings& settings, bool stream);
 
 struct Usage {
     std::optional<int64_t> input_tokens;
@@ -46,6 +51,8 @@ struct Message {
 
 std::optional<Message> parse_message(std::string_view body);
 std::string normalise_stop_reason(std::string_view raw);  // stop | length | error
+// autoarr.chat_response/1, as an object and as text.
+boost::json::object response_object(const Message& m, const std::string& fallback_model);
 std::string chat_response(const Message& m, const std::string& fallback_model);
 std::string usage_json(const Usage& u);
 

@@ -142,7 +142,7 @@ public:
 
     std::string complete(const sdk::Call& call, std::string_view request) override {
         require_key();
-        const std::string body = build_body(request, false);
+        const auto [body, model] = build_body(request, false);
         http::CancelLink link(call);
         std::pair<http::ResponseHead, std::string> r;
         try {
@@ -153,12 +153,12 @@ public:
         if (r.first.status != 200) throw api_error(r.first.status, r.second, r.first);
         auto m = claude::parse_message(r.second);
         if (!m) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the answer is not a Message object", 200);
-        return claude::chat_response(*m, claude::request_model(request, s_));
+        return claude::chat_response(*m, model);
     }
 
     void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
         require_key();
-        const std::string body = build_body(request, true);
+        const auto [body, model] = build_body(request, true);
         http::CancelLink link(call);
         http::ResponseHead head;
         std::string error_body;
@@ -196,8 +196,8 @@ public:
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the stream ended without message_stop (incomplete)", 200,
                         -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
         out.usage(claude::usage_json(assembler.message.usage));
-        json::value done = json::parse(claude::chat_response(assembler.message, claude::request_model(request, s_)));
-        done.as_object().erase("content");
+        json::object done = claude::response_object(assembler.message, model);
+        done.erase("content");
         out.done(json::serialize(done));
     }
 
@@ -245,7 +245,7 @@ private:
         return res;
     }
 
-    std::string build_body(std::string_view request, bool stream) const {
+    claude::MessagesBody build_body(std::string_view request, bool stream) const {
         try {
             return claude::messages_body(request, s_, stream);
         } catch (const std::invalid_argument& e) {

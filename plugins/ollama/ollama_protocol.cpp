@@ -15,11 +15,16 @@ double positive_number(const json::object& o, const char* key, double fallback) 
     return v->to_number<double>();
 }
 
-json::object parse_object(std::string_view text, const char* what) {
+json::object parse_object(std::string_view text, const char* what, json::storage_ptr sp = {}) {
     json::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = json::parse(text, ec, std::move(sp));
     if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + " must be a JSON object");
     return std::move(v.get_object());
+}
+
+json::object usage_object(const ChatChunk& f) {
+    return json::object{{"prompt_tokens", f.prompt_tokens.value_or(0)},
+                        {"completion_tokens", f.completion_tokens.value_or(0)}};
 }
 
 }  // namespace
@@ -52,22 +57,22 @@ Settings parse_settings(std::string_view text) {
     return s;
 }
 
-std::string request_model(std::string_view request_json, const Settings& settings) {
-    json::object req = parse_object(request_json, "the chat request");
+ChatBody chat_body(std::string_view request_json, const Settings& settings, bool stream) {
+    // Everything here is scratch: one arena, released at once (no per-node frees).
+    unsigned char scratch[4096];
+    json::monotonic_resource arena(scratch, sizeof scratch);
+    json::storage_ptr sp(&arena);
+    json::object req = parse_object(request_json, "the chat request", sp);
+    json::object body(sp);
+    std::string model = settings.model;
     if (const auto* m = req.if_contains("model"); m && m->is_string() && !m->get_string().empty())
-        return std::string(m->get_string());
-    return settings.model;
-}
-
-std::string chat_body(std::string_view request_json, const Settings& settings, bool stream) {
-    json::object req = parse_object(request_json, "the chat request");
-    json::object body;
-    body["model"] = request_model(request_json, settings);
+        model = std::string(m->get_string());
+    body["model"] = model;
 
     const auto* msgs = req.if_contains("messages");
     if (!msgs || !msgs->is_array() || msgs->get_array().empty())
         throw std::invalid_argument("\"messages\" must be a non-empty array");
-    json::array out;
+    json::array out(sp);
     for (const auto& m : msgs->get_array()) {
         if (!m.is_object()) throw std::invalid_argument("every message must be an object");
         const auto* role = m.get_object().if_contains("role");
@@ -77,7 +82,7 @@ std::string chat_body(std::string_view request_json, const Settings& settings, b
         if (r != "system" && r != "user" && r != "assistant")
             throw std::invalid_argument("message role \"" + r + "\" is not system, user or assistant");
         if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
-        out.push_back(json::object{{"role", r}, {"content", content->get_string()}});
+        out.push_back(json::object({{"role", r}, {"content", content->get_string()}}, sp));
     }
     body["messages"] = std::move(out);
     body["stream"] = stream;
@@ -86,7 +91,7 @@ std::string chat_body(std::string_view request_json, const Settings& settings, b
         else if (f->is_object()) body["format"] = *f;
         else throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
     }
-    json::object options;
+    json::object options(sp);
     if (const auto* o = req.if_contains("options"); o && o->is_object()) options = o->get_object();
     if (const auto* t = req.if_contains("temperature"); t && !t->is_null()) {
         if (!t->is_number()) throw std::invalid_argument("\"temperature\" must be a number");
@@ -102,12 +107,14 @@ std::string chat_body(std::string_view request_json, const Settings& settings, b
     }
     if (!options.empty()) body["options"] = std::move(options);
     if (settings.keep_alive) body["keep_alive"] = *settings.keep_alive;
-    return json::serialize(body);
+    return {json::serialize(body), std::move(model)};
 }
 
 std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
+    unsigned char scratch[4096];  // the parsed tree is scratch: what is kept is copied out
+    json::monotonic_resource arena(scratch, sizeof scratch);
     json::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = json::parse(text, ec, &arena);
     if (ec || !v.is_object()) return std::nullopt;
     const json::object& o = v.get_object();
     ChatChunk c;
@@ -134,21 +141,20 @@ std::string normalise_finish_reason(std::string_view r) {
     return "error";
 }
 
-std::string usage_json(const ChatChunk& f) {
-    json::object u;
-    u["prompt_tokens"] = f.prompt_tokens.value_or(0);
-    u["completion_tokens"] = f.completion_tokens.value_or(0);
-    return json::serialize(u);
-}
+std::string usage_json(const ChatChunk& f) { return json::serialize(usage_object(f)); }
 
-std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model) {
+json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model) {
     json::object o;
     o["content"] = content;
     o["model"] = f.model.empty() ? model : f.model;
-    o["usage"] = json::parse(usage_json(f));
+    o["usage"] = usage_object(f);
     o["finish_reason"] = normalise_finish_reason(f.done_reason);
     o["raw_finish_reason"] = f.done_reason;
-    return json::serialize(o);
+    return o;
+}
+
+std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model) {
+    return json::serialize(response_object(content, f, model));
 }
 
 std::optional<std::vector<std::string>> parse_tags(std::string_view body) {

@@ -24,11 +24,15 @@ struct Settings {
 // Throws std::invalid_argument naming the setting when a value is wrong.
 Settings parse_settings(std::string_view json);
 
-// autoarr.chat_request/1 -> an /api/chat body. Throws std::invalid_argument
-// naming the field for anything Ollama cannot honour.
-std::string chat_body(std::string_view request_json, const Settings& settings, bool stream);
-// The model the request will use.
-std::string request_model(std::string_view request_json, const Settings& settings);
+// autoarr.chat_request/1 -> an /api/chat body, and the model it asks for
+// (the request's "model", else the configured one). The request is parsed
+// once. Throws std::invalid_argument naming the field for anything Ollama
+// cannot honour.
+struct ChatBody {
+    std::string body;
+    std::string model;
+};
+ChatBody chat_body(std::string_view request_json, const Settings& settings, bool stream);
 
 struct ChatChunk {
     std::string content;           // message.content (thinking is never mixed in)
@@ -46,7 +50,8 @@ std::optional<ChatChunk> parse_chat_chunk(std::string_view text);
 // "stop" | "length" | "error" from Ollama's done_reason ("" when absent -> "stop").
 std::string normalise_finish_reason(std::string_view done_reason);
 
-// autoarr.chat_response/1 from the final state.
+// autoarr.chat_response/1 from the final state, as an object and as text.
+boost::json::object response_object(const std::string& content, const ChatChunk& final_chunk, const std::string& model);
 std::string chat_response(const std::string& content, const ChatChunk& final_chunk, const std::string& model);
 std::string usage_json(const ChatChunk& final_chunk);
 

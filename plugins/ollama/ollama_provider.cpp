@@ -102,8 +102,7 @@ public:
     }
 
     std::string complete(const sdk::Call& call, std::string_view request) override {
-        const std::string body = build_body(request, false);
-        const std::string model = ollama::request_model(request, s_);
+        const auto [body, model] = build_body(request, false);
         for (int attempt = 0;; ++attempt) {
             CancelLink link(call);
             std::pair<http::ResponseHead, std::string> r;
@@ -129,8 +128,7 @@ public:
     }
 
     void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
-        const std::string body = build_body(request, true);
-        const std::string model = ollama::request_model(request, s_);
+        const auto [body, model] = build_body(request, true);
         for (int attempt = 0;; ++attempt) {
             StreamState st;
             CancelLink link(call);
@@ -157,8 +155,8 @@ public:
                                 (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
                             200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
             out.usage(ollama::usage_json(*st.final_chunk));
-            json::value done = json::parse(ollama::chat_response("", *st.final_chunk, model));
-            done.as_object().erase("content");
+            json::object done = ollama::response_object("", *st.final_chunk, model);
+            done.erase("content");
             out.done(json::serialize(done));
             return;
         }
@@ -191,7 +189,7 @@ private:
         return r;
     }
 
-    std::string build_body(std::string_view request, bool stream) const {
+    ollama::ChatBody build_body(std::string_view request, bool stream) const {
         try {
             return ollama::chat_body(request, s_, stream);
         } catch (const std::invalid_argument& e) {

@@ -1,6 +1,9 @@
 #include "http/client.h"
 
+#include <array>
+
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -136,6 +139,12 @@ private:
     throw HttpError(FailureKind::io, during + ": " + ec.message(), started);
 }
 
+// Header text must not be able to start a header of its own.
+void check_header_text(std::string_view what, std::string_view text) {
+    if (text.find_first_of("\r\n") != std::string_view::npos)
+        throw std::invalid_argument("HTTP " + std::string(what) + " contains a line break: " + std::string(text.substr(0, 40)));
+}
+
 bool stale_connection_error(error_code ec) {
     return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
            ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
@@ -159,6 +168,33 @@ Client::Client(BaseUrl base, ClientOptions options) : base_(std::move(base)), op
 }
 
 Client::~Client() = default;
+
+// The request line and headers, written by hand: Beast's serializer cost
+// more instructions than the rest of a plugin call (docs/benchmarks.md).
+// Beast still parses every response.
+std::string Client::request_head(const Request& request) const {
+    if (bhttp::string_to_verb(request.method) == bhttp::verb::unknown)
+        throw std::invalid_argument("unknown HTTP method " + request.method);
+    const std::string target = base_.path_prefix + request.target;
+    if (target.empty() || target.find_first_of(" \r\n") != std::string::npos)
+        throw std::invalid_argument("HTTP request target is empty or contains spaces: " + target.substr(0, 40));
+    std::string head;
+    head.reserve(128 + target.size() + request.headers.size() * 48);
+    head.append(request.method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(base_.host_header);
+    bool user_agent = false;
+    for (const auto& h : request.headers) {
+        check_header_text("header name", h.name);
+        check_header_text("header value", h.value);
+        if (h.name == "content-length" || h.name == "host" || h.name == "connection") continue;  // ours alone
+        user_agent = user_agent || h.name == "user-agent";
+        head.append("\r\n").append(h.name).append(": ").append(h.value);
+    }
+    if (!user_agent) head.append("\r\nUser-Agent: ").append(options_.user_agent);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT")
+        head.append("\r\nContent-Length: ").append(std::to_string(request.body.size()));
+    head.append("\r\n\r\n");
+    return head;
+}
 
 std::size_t Client::idle_connections() const {
     std::lock_guard lock(pool_mutex_);
@@ -234,15 +270,8 @@ std::unique_ptr<Client::Connection> Client::acquire(Deadline deadline, CallHandl
 void Client::perform(const Request& request, Deadline deadline, CallHandle* handle,
                      const std::function<void(const ResponseHead&)>& on_head,
                      const std::function<bool(std::string_view)>& on_body) {
-    bhttp::verb verb = bhttp::string_to_verb(request.method);
-    if (verb == bhttp::verb::unknown) throw std::invalid_argument("unknown HTTP method " + request.method);
-    bhttp::request<bhttp::string_body> req{verb, base_.path_prefix + request.target, 11};
-    req.set(bhttp::field::host, base_.host_header);
-    req.set(bhttp::field::user_agent, options_.user_agent);
-    for (const auto& h : request.headers) req.set(h.name, h.value);
-    req.body() = request.body;
-    if (!request.body.empty() || verb == bhttp::verb::post) req.prepare_payload();
-    req.keep_alive(true);
+    const std::string request_text = request_head(request);
+    const std::array<asio::const_buffer, 2> message{asio::buffer(request_text), asio::buffer(request.body)};
 
     for (int attempt = 0;; ++attempt) {
         bool reused = false;
@@ -253,7 +282,7 @@ void Client::perform(const Request& request, Deadline deadline, CallHandle* hand
         if (handle && handle->cancelled()) throw HttpError(FailureKind::cancelled, "request cancelled");
 
         error_code ec = conn->with_stream([&](auto& s) {
-            return conn->run([&](auto handler) { bhttp::async_write(s, req, std::move(handler)); }, deadline);
+            return conn->run([&](auto handler) { asio::async_write(s, message, std::move(handler)); }, deadline);
         });
         bhttp::response_parser<bhttp::buffer_body> parser;
         parser.body_limit(boost::none);

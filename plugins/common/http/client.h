@@ -115,6 +115,7 @@ public:
 
 private:
     class Connection;
+    std::string request_head(const Request& request) const;  // throws std::invalid_argument
     std::unique_ptr<Connection> acquire(Deadline deadline, CallHandle* handle, bool& reused);
     void release(std::unique_ptr<Connection> c);
 
