@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build/release}
-DUR=${DUR:-5}
+DUR=${DUR:-4}
 work=$(mktemp -d)
 cleanup() { kill "${serve_pid:-}" 2>/dev/null || true; exec 3>&- 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -30,18 +30,35 @@ mklua() { printf 'wrk.method="POST"\nwrk.body=%q\nwrk.headers["Content-Type"]="a
 printf 'wrk.method="POST"\nwrk.body=[[%s]]\nwrk.headers["Content-Type"]="application/json"\n' "$body" > "$work/host.lua"
 printf 'wrk.method="POST"\nwrk.body=[[%s]]\nwrk.headers["Content-Type"]="application/json"\n' "$raw" > "$work/direct.lua"
 
-printf "\n%-8s %-4s %10s %10s %10s\n" target c req/s p50 p99
+# wrk prints latencies as 812.00us, 2.31ms or 1.02s: to microseconds.
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else print n * 1000000 }'; }
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+# Each (target, concurrency) runs REPS times, host and direct interleaved so
+# that both see the same machine; the table gives medians (and the spread).
+REPS=${REPS:-3}
+printf "\n%-8s %-4s %10s %10s %10s   %s\n" target c req/s p50_us p99_us "p99 spread (us)"
 for c in 1 16 64; do
   t=$(( c < 2 ? 1 : 2 ))
-  for target in direct host; do
-    if [ $target = host ]; then url=http://127.0.0.1:$port/api/v1/chat; else url=http://127.0.0.1:$fport/api/chat; fi
-    out=$(wrk -t$t -c$c -d${DUR}s --latency -s "$work/$target.lua" "$url")
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-    printf "%-8s %-4s %10s %10s %10s %s\n" $target $c "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
+  for target in direct host; do : > "$work/$target.$c"; done
+  for _ in $(seq "$REPS"); do
+    for target in direct host; do
+      if [ $target = host ]; then url=http://127.0.0.1:$port/api/v1/chat; else url=http://127.0.0.1:$fport/api/chat; fi
+      out=$(wrk -t$t -c$c -d${DUR}s --latency -s "$work/$target.lua" "$url")
+      non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+      [ -z "$non2xx" ] || echo "WARNING: $target c=$c: $non2xx non-2xx answers" >&2
+      echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(to_us "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_us "$(echo "$out" | awk '$1=="99%" {print $2}')")" >> "$work/$target.$c"
+    done
   done
+  for target in direct host; do
+    f="$work/$target.$c"
+    printf "%-8s %-4s %10s %10s %10s   %s\n" $target $c "$(cut -d' ' -f1 "$f" | median)" "$(cut -d' ' -f2 "$f" | median)" \
+      "$(cut -d' ' -f3 "$f" | median)" "$(cut -d' ' -f3 "$f" | sort -g | tr '\n' ' ')"
+  done
+  if [ "$c" = 1 ] || [ "$c" = 64 ]; then
+    q=$([ "$c" = 1 ] && echo 2 || echo 3)
+    echo "added $([ $q = 2 ] && echo p50 || echo p99) at c=$c (median host - median direct): $(( $(cut -d' ' -f$q "$work/host.$c" | median | cut -d. -f1) - $(cut -d' ' -f$q "$work/direct.$c" | median | cut -d. -f1) )) us"
+  fi
 done
 echo "RSS after load: $(rss $serve_pid VmRSS) (peak $(rss $serve_pid VmHWM))"
 
