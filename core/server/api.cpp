@@ -165,12 +165,13 @@ private:
 
     std::string usage_metrics() const {
         if (!c_.usage) return {};
+        const auto st = c_.usage->stats();
         return "# HELP autoarr_usage_rows_total Request usage rows by fate: written to the store, failed (given up "
                "after retries), dropped (queue full).\n"
                "# TYPE autoarr_usage_rows_total counter\n"
-               "autoarr_usage_rows_total{fate=\"written\"} " + std::to_string(c_.usage->written()) + "\n"
-               "autoarr_usage_rows_total{fate=\"failed\"} " + std::to_string(c_.usage->failed()) + "\n"
-               "autoarr_usage_rows_total{fate=\"dropped\"} " + std::to_string(c_.usage->dropped()) + "\n";
+               "autoarr_usage_rows_total{fate=\"written\"} " + std::to_string(st.written) + "\n"
+               "autoarr_usage_rows_total{fate=\"failed\"} " + std::to_string(st.failed) + "\n"
+               "autoarr_usage_rows_total{fate=\"dropped\"} " + std::to_string(st.dropped) + "\n";
     }
 
     void health(ResponseWriter& w) {

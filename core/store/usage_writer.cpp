@@ -24,7 +24,7 @@ void UsageWriter::record(UsageRow row) noexcept {
     try {
         std::lock_guard lock(mutex_);
         if (queue_.size() >= options_.max_pending) {
-            ++dropped_;
+            ++stats_.dropped;
             return;
         }
         queue_.push_back(std::move(row));
@@ -32,7 +32,7 @@ void UsageWriter::record(UsageRow row) noexcept {
         notify = writer_idle_;
     } catch (const std::bad_alloc&) {
         std::lock_guard lock(mutex_);
-        ++dropped_;
+        ++stats_.dropped;
         return;
     }
     // Only an idle writer needs waking; a busy or lingering one will look again.
@@ -47,21 +47,9 @@ void UsageWriter::flush() {
     progress_.wait(lock, [&] { return finished_ >= target; });
 }
 
-std::uint64_t UsageWriter::written() const {
+UsageWriter::Stats UsageWriter::stats() const {
     std::lock_guard lock(mutex_);
-    return written_;
-}
-std::uint64_t UsageWriter::commits() const {
-    std::lock_guard lock(mutex_);
-    return commits_;
-}
-std::uint64_t UsageWriter::failed() const {
-    std::lock_guard lock(mutex_);
-    return failed_;
-}
-std::uint64_t UsageWriter::dropped() const {
-    std::lock_guard lock(mutex_);
-    return dropped_;
+    return stats_;
 }
 
 void UsageWriter::run() {
@@ -87,10 +75,10 @@ void UsageWriter::run() {
         }
         lock.lock();
         if (error.empty()) {
-            written_ += batch.size();
-            ++commits_;
+            stats_.written += batch.size();
+            ++stats_.commits;
         } else if (++attempts >= options_.max_attempts || stopping_) {
-            failed_ += batch.size();
+            stats_.failed += batch.size();
             log::error("store", "gave up on " + std::to_string(batch.size()) + " usage row(s) after " +
                                     std::to_string(attempts) + " failed commit(s): " + error);
         } else {

@@ -51,10 +51,13 @@ public:
     void record(UsageRow row) noexcept;
     void flush();
 
-    std::uint64_t written() const;  // rows committed
-    std::uint64_t commits() const;  // transactions that committed rows
-    std::uint64_t failed() const;   // rows given up after max_attempts failed commits
-    std::uint64_t dropped() const;  // rows refused because max_pending were waiting
+    struct Stats {
+        std::uint64_t written = 0;  // rows committed
+        std::uint64_t commits = 0;  // transactions that committed rows
+        std::uint64_t failed = 0;   // rows given up after max_attempts failed commits
+        std::uint64_t dropped = 0;  // rows refused because max_pending were waiting
+    };
+    Stats stats() const;  // one consistent snapshot
 
 private:
     void run();
@@ -67,7 +70,7 @@ private:
     std::deque<UsageRow> queue_;
     std::uint64_t recorded_ = 0;   // rows ever accepted into the queue
     std::uint64_t finished_ = 0;   // rows committed or given up (flush waits on this)
-    std::uint64_t written_ = 0, commits_ = 0, failed_ = 0, dropped_ = 0;
+    Stats stats_;
     bool writer_idle_ = false;  // waiting on wake_: only then does record() notify
     bool stopping_ = false;
     bool flush_requested_ = false;  // skip the linger

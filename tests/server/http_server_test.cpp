@@ -24,6 +24,14 @@ tcp::socket connect(asio::io_context& io, uint16_t port) {
     return s;
 }
 
+ServerOptions loopback(unsigned workers) {
+    ServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.workers = workers;
+    return o;
+}
+
 std::string read_until_closed(tcp::socket& s) {
     std::string out;
     boost::system::error_code ec;
@@ -36,10 +44,7 @@ std::string read_until_closed(tcp::socket& s) {
 }
 
 TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
-    ServerOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
-    o.workers = 1;
+    ServerOptions o = loopback(1);
     o.write_timeout = 300ms;
     std::promise<std::pair<bool, std::chrono::steady_clock::duration>> result;
     HttpServer server(o, [&](const HttpRequest& r, ResponseWriter& w) {
@@ -73,11 +78,7 @@ TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
 }
 
 TEST(HttpServerTest, KeepAliveAnswersInOrderAndCloseIsHonoured) {
-    ServerOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
-    o.workers = 2;
-    HttpServer server(o, [](const HttpRequest& r, ResponseWriter& w) {
+    HttpServer server(loopback(2), [](const HttpRequest& r, ResponseWriter& w) {
         HttpResponse res;
         res.body = r.path;
         res.headers.emplace_back("X-Injected", "a\r\nSet-Cookie: evil=1");  // CR/LF must not split headers
@@ -99,12 +100,8 @@ TEST(HttpServerTest, KeepAliveAnswersInOrderAndCloseIsHonoured) {
 }
 
 TEST(HttpServerTest, AtMostWorkersRequestsAreHandledAtOnce) {
-    ServerOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
-    o.workers = 3;
     std::atomic<int> now{0}, peak{0};
-    HttpServer server(o, [&](const HttpRequest&, ResponseWriter& w) {
+    HttpServer server(loopback(3), [&](const HttpRequest&, ResponseWriter& w) {
         int n = ++now;
         for (int p = peak.load(); n > p && !peak.compare_exchange_weak(p, n);) {
         }

@@ -47,7 +47,7 @@ TEST_F(UsageWriterTest, FlushCommitsEveryRowInOrderWithItsOwnTimestamp) {
     w.record(r);
     w.record(row(2));  // no timestamp: the store's clock
     w.flush();
-    EXPECT_EQ(w.written(), 2u);
+    EXPECT_EQ(w.stats().written, 2u);
     store::Database check(path_);
     auto s = check.prepare("SELECT at, model FROM request_usage ORDER BY rowid");
     ASSERT_TRUE(s.step());
@@ -70,10 +70,10 @@ TEST_F(UsageWriterTest, ConcurrentRowsShareCommitsAndAllArrive) {
             });
         for (auto& t : threads) t.join();
         w.flush();
-        EXPECT_EQ(w.written(), static_cast<uint64_t>(kThreads * kEach));
-        EXPECT_EQ(w.dropped(), 0u);
+        EXPECT_EQ(w.stats().written, static_cast<uint64_t>(kThreads * kEach));
+        EXPECT_EQ(w.stats().dropped, 0u);
         // Batched: far fewer transactions than rows (one per row is what this replaced).
-        EXPECT_LT(w.commits(), static_cast<uint64_t>(kThreads * kEach / 10)) << w.commits() << " commits";
+        EXPECT_LT(w.stats().commits, static_cast<uint64_t>(kThreads * kEach / 10)) << w.stats().commits << " commits";
     }
     EXPECT_EQ(count_rows(path_), kThreads * kEach);
     // Each thread's rows were committed in the order that thread recorded them.
@@ -105,13 +105,13 @@ TEST_F(UsageWriterTest, FailedCommitsAreRetriedThenCountedAndTheWriterRecovers) 
     w.record(row(1));
     w.record(row(2));
     w.flush();  // returns once the rows are given up
-    EXPECT_EQ(w.failed(), 2u);
-    EXPECT_EQ(w.written(), 0u);
+    EXPECT_EQ(w.stats().failed, 2u);
+    EXPECT_EQ(w.stats().written, 0u);
     // The table is back: the next rows are written as usual.
     other.exec("ALTER TABLE request_usage_moved RENAME TO request_usage");
     w.record(row(3));
     w.flush();
-    EXPECT_EQ(w.written(), 1u);
+    EXPECT_EQ(w.stats().written, 1u);
     EXPECT_EQ(count_rows(path_, "prompt_tokens = 3"), 1);
 }
 
@@ -125,11 +125,11 @@ TEST_F(UsageWriterTest, AFullQueueDropsAndCountsInsteadOfGrowing) {
     constexpr int kRows = 1000;
     for (int i = 0; i < kRows; ++i) w.record(row(i));
     // The writer holds at most one batch (<= 10 rows) and the queue at most 10.
-    EXPECT_GE(w.dropped(), static_cast<uint64_t>(kRows - 20));
+    EXPECT_GE(w.stats().dropped, static_cast<uint64_t>(kRows - 20));
     other.exec("ROLLBACK");
     w.flush();
-    EXPECT_EQ(w.written() + w.dropped(), static_cast<uint64_t>(kRows));
-    EXPECT_EQ(count_rows(path_), static_cast<int64_t>(w.written()));
+    EXPECT_EQ(w.stats().written + w.stats().dropped, static_cast<uint64_t>(kRows));
+    EXPECT_EQ(count_rows(path_), static_cast<int64_t>(w.stats().written));
 }
 
 }  // namespace
