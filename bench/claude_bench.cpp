@@ -49,7 +49,8 @@ int main() {
     };
     std::printf("Claude plugin against the loopback TLS fixture server (%zu-byte answer)\n", body.size());
     bench::measure(1, 200, reused);  // warm-up
-    for (int c : {1, 16}) bench::print("reused TLS connection (keep-alive)", c, bench::measure(c, c == 1 ? 3000 : 500, reused));
+    for (int c : {1, 16})
+        bench::print("reused TLS connection (keep-alive)", c, bench::measure(c, c == 1 ? 3000 : 500, reused));
     auto f = bench::measure(1, 500, fresh);
     bench::print("fresh TCP + TLS handshake per request", 1, f);
     // Creating an instance loads the system CA store once (~tens of ms); it is

@@ -30,7 +30,8 @@ inline LatencyReport measure(int concurrency, int per_thread, const std::functio
             for (int i = 0; i < per_thread && !failed; ++i) {
                 auto s = std::chrono::steady_clock::now();
                 if (!call()) failed = true;
-                samples[t].push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s).count());
+                samples[t].push_back(
+                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s).count());
             }
         });
     for (auto& th : threads) th.join();
@@ -47,7 +48,8 @@ inline LatencyReport measure(int concurrency, int per_thread, const std::functio
 }
 
 inline void print(const char* name, int concurrency, const LatencyReport& r) {
-    std::printf("%-44s c=%-3d %9.0f req/s   p50 %8.1f us   p99 %8.1f us\n", name, concurrency, r.rps, r.p50_us, r.p99_us);
+    std::printf("%-44s c=%-3d %9.0f req/s   p50 %8.1f us   p99 %8.1f us\n", name, concurrency, r.rps, r.p50_us,
+                r.p99_us);
 }
 
 }  // namespace autoarr::bench

@@ -72,7 +72,8 @@ int main() {
         std::fprintf(stderr, "cannot create the ollama instance: %s\n", st.message.c_str());
         return 1;
     }
-    const std::string raw_body = R"({"model":"llama3.2","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":false})";
+    const std::string raw_body =
+        R"({"model":"llama3.2","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":false})";
 
     std::printf("Ollama plugin vs raw HTTP against the loopback fixture server (%zu-byte answer)\n", nonstream.size());
     for (int c : {1, 16}) {
@@ -99,7 +100,8 @@ int main() {
         inst->stream(ctx, kRequest, [&](uint32_t kind, std::string_view) {
             if (kind == AUTOARR_EVENT_TEXT_DELTA && first) {
                 first = false;
-                ttft.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+                ttft.push_back(
+                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
             }
             return true;
         });

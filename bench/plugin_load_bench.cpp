@@ -55,9 +55,9 @@ void BM_DiscoverAndLoad(benchmark::State& state) {
         }
     }
     state.counters["plugins"] = static_cast<double>(loaded);
-    state.counters["per_plugin_us"] = benchmark::Counter(
-        static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
-        benchmark::Counter::OneK::kIs1000);
+    state.counters["per_plugin_us"] = benchmark::Counter(static_cast<double>(n) * state.iterations(),
+                                                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
+                                                         benchmark::Counter::OneK::kIs1000);
 }
 BENCHMARK(BM_DiscoverAndLoad)->Arg(1)->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(20);
 

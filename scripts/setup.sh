@@ -13,7 +13,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
-  abi-compliance-checker
+  abi-compliance-checker clang-format
   wrk hyperfine
   sabnzbdplus unrar
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, then
 # builds and tests the dev preset (warnings are errors) and the sanitizer
-# preset (ASan + UBSan), then ThreadSanitizer. .ci/run calls exactly this.
+# preset (ASan + UBSan), then ThreadSanitizer, after checking the layout of
+# every C/C++ file against .clang-format. .ci/run calls exactly this.
 #
 # Usage: scripts/test.sh     (as root, or with sudo available)
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup.sh
+scripts/check_format.sh
 
 # ThreadSanitizer runs the suites where threads meet: routing, plugin
 # instances and cancellation, the providers' HTTP clients and the service.

@@ -27,7 +27,8 @@ int run_audit_command(const std::vector<std::string>& args) {
               with_host_flags({"--from", "--format", "--fail-on", "--save", "--rules", "--today"}));
     if (!a.error().empty() || !a.positional().empty()) {
         std::cerr << "autoarr audit: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\n" << kUsage;
+                  << "\n"
+                  << kUsage;
         return 2;
     }
     if (a.has("--help")) {
@@ -113,9 +114,12 @@ int run_audit_command(const std::vector<std::string>& args) {
         }
     }
 
-    if (format == "json") std::cout << audit::report_json(report) << "\n";
-    else if (format == "markdown") std::cout << audit::report_markdown(report);
-    else std::cout << audit::report_text(report, ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+    if (format == "json")
+        std::cout << audit::report_json(report) << "\n";
+    else if (format == "markdown")
+        std::cout << audit::report_markdown(report);
+    else
+        std::cout << audit::report_text(report, ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
 
     if (fail_on)
         for (const auto& f : report.findings)

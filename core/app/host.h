@@ -15,8 +15,8 @@
 namespace autoarr::app {
 
 struct HostOptions {
-    std::vector<std::string> plugin_dirs;  // --plugin-dir
-    bool builtin_plugins = true;           // false: --no-builtin-plugins
+    std::vector<std::string> plugin_dirs;    // --plugin-dir
+    bool builtin_plugins = true;             // false: --no-builtin-plugins
     std::optional<std::string> config_file;  // --config
     std::optional<std::string> provider;     // --provider
 };

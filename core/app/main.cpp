@@ -1,11 +1,11 @@
 // autoarr: the command-line entry point. Each command lives in its own file.
+#include <autoarr/provider.h>
+
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <autoarr/provider.h>
 
 #include "app/audit_command.h"
 #include "app/plugins_command.h"

@@ -56,8 +56,8 @@ int run_plugins_command(const std::vector<std::string>& args) {
         std::cerr << "autoarr plugins: unknown subcommand '" << a.positional()[0] << "' (expected 'list')\n";
         return 2;
     }
-    auto registry = plugin::PluginRegistry::discover(
-        search_path_from(a.values("--plugin-dir"), !a.has("--no-builtin-plugins")));
+    auto registry =
+        plugin::PluginRegistry::discover(search_path_from(a.values("--plugin-dir"), !a.has("--no-builtin-plugins")));
     if (a.has("--json")) {
         std::cout << plugin_records_json(registry.records()) << "\n";
         return 0;

@@ -24,7 +24,8 @@ void print_failure(const routing::RouteResult& r) {
 int run_providers_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--json", "--no-builtin-plugins", "--help"}, with_host_flags({}));
     if (!a.error().empty() || !a.positional().empty()) {
-        std::cerr << "autoarr providers: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
+        std::cerr << "autoarr providers: "
+                  << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
                   << "\nusage: autoarr providers [--json] [--config FILE] [--plugin-dir DIR]...\n";
         return 2;
     }
@@ -42,7 +43,8 @@ int run_providers_command(const std::vector<std::string>& args) {
     } else if (views.empty()) {
         std::cout << "no providers loaded (see: autoarr plugins list)\n";
     } else {
-        std::printf("%-14s %-8s %-11s %-9s %-8s %s\n", "ID", "PRIORITY", "STATE", "BREAKER", "LATENCY", "REASON / MODELS");
+        std::printf("%-14s %-8s %-11s %-9s %-8s %s\n", "ID", "PRIORITY", "STATE", "BREAKER", "LATENCY",
+                    "REASON / MODELS");
         for (const auto& v : views) {
             std::string detail = v.reason;
             if (detail.empty())
@@ -59,7 +61,8 @@ int run_providers_command(const std::vector<std::string>& args) {
 int run_chat_command(const std::vector<std::string>& args) {
     static const char* usage =
         "usage: autoarr chat [--provider ID] [--model M] [--stream] [--json] [--timeout SECONDS] MESSAGE...\n";
-    CliArgs a(args, {"--json", "--stream", "--no-builtin-plugins", "--help"}, with_host_flags({"--model", "--timeout"}));
+    CliArgs a(args, {"--json", "--stream", "--no-builtin-plugins", "--help"},
+              with_host_flags({"--model", "--timeout"}));
     if (!a.error().empty()) {
         std::cerr << "autoarr chat: " << a.error() << "\n" << usage;
         return 2;

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-
 namespace autoarr::app {
 
 int run_providers_command(const std::vector<std::string>& args);

@@ -45,7 +45,8 @@ int run_serve_command(const std::vector<std::string>& args) {
               with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers"}));
     if (!a.error().empty() || !a.positional().empty()) {
         std::cerr << "autoarr serve: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\n" << kUsage;
+                  << "\n"
+                  << kUsage;
         return 2;
     }
     if (a.has("--help")) {
@@ -85,7 +86,8 @@ int run_serve_command(const std::vector<std::string>& args) {
     audit::RuleSet rules;
     try {
         const char* env_db = std::getenv("AUTOARR_DB");
-        db = std::make_unique<store::Store>(a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()));
+        db = std::make_unique<store::Store>(
+            a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()));
         rules = audit::load_rules(audit::default_rules_path());
     } catch (const std::exception& e) {
         std::cerr << "autoarr serve: " << e.what() << "\n";
@@ -104,14 +106,14 @@ int run_serve_command(const std::vector<std::string>& args) {
     ctx.version = AUTOARR_VERSION_STRING;
 
     // Every provider state change becomes a row in provider_health.
-    host->router->set_state_listener([store = db.get()](const std::string& id, routing::ProviderState state,
-                                                         const std::string& reason) {
-        try {
-            store->record_health(id, std::string(routing::state_name(state)), reason);
-        } catch (const std::exception& e) {
-            log::warn("server", std::string("cannot record a health transition: ") + e.what());
-        }
-    });
+    host->router->set_state_listener(
+        [store = db.get()](const std::string& id, routing::ProviderState state, const std::string& reason) {
+            try {
+                store->record_health(id, std::string(routing::state_name(state)), reason);
+            } catch (const std::exception& e) {
+                log::warn("server", std::string("cannot record a health transition: ") + e.what());
+            }
+        });
 
     double interval = 30;
     if (auto hi = a.value("--health-interval")) interval = std::atof(hi->c_str());
@@ -127,14 +129,15 @@ int run_serve_command(const std::vector<std::string>& args) {
         std::cerr << "autoarr serve: " << e.what() << "\n";
         return 2;
     }
-    monitor = std::make_unique<routing::HealthMonitor>(*host->router,
-                                                       std::chrono::milliseconds(static_cast<int64_t>(interval * 1000)));
+    monitor = std::make_unique<routing::HealthMonitor>(
+        *host->router, std::chrono::milliseconds(static_cast<int64_t>(interval * 1000)));
     http->start();
     ctx.ready = true;
-    const std::string url = "http://" + (so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address) +
-                            ":" + std::to_string(http->port());
-    std::cout << "AutoArr " << AUTOARR_VERSION_STRING << " listening on " << url << "  (GET /health, POST /api/v1/audits)"
-              << std::endl;
+    const std::string url = "http://" +
+                            (so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address) + ":" +
+                            std::to_string(http->port());
+    std::cout << "AutoArr " << AUTOARR_VERSION_STRING << " listening on " << url
+              << "  (GET /health, POST /api/v1/audits)" << std::endl;
 
     if (auto sample = a.value("--sample-stack"); sample && a.has("--audit-on-start")) {
         try {
@@ -162,7 +165,7 @@ int run_serve_command(const std::vector<std::string>& args) {
     http.reset();
     usage.reset();  // commits the usage rows still queued
     host.reset();   // destroys instances, shuts plugins down
-    db.reset();    // closes the store
+    db.reset();     // closes the store
     log::info("server", "stopped");
     return 0;
 }

@@ -12,7 +12,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string utc(const char* fmt) { return util::format_utc(std::chrono::system_clock::now(), fmt); }
+std::string utc(const char* fmt) {
+    return util::format_utc(std::chrono::system_clock::now(), fmt);
+}
 
 std::string new_audit_id() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -56,7 +58,8 @@ AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, rout
             if (p.state == routing::ProviderState::healthy || p.state == routing::ProviderState::degraded) {
                 any_up = true;
             } else {
-                why += (why.empty() ? "" : "; ") + p.id + ": " + (p.reason.empty() ? std::string(routing::state_name(p.state)) : p.reason);
+                why += (why.empty() ? "" : "; ") + p.id + ": " +
+                       (p.reason.empty() ? std::string(routing::state_name(p.state)) : p.reason);
                 r.attempts.push_back({p.id, "skipped", p.reason, 0, p.latency_ms});
             }
         }
@@ -66,7 +69,8 @@ AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, rout
                             "the model in OLLAMA_MODEL pulled, or set CLAUDE_API_KEY.";
         } else {
             r.attempts.clear();
-            EnrichmentResult e = enrich(*router, options.provider, r.findings, redacted.as_object(), options.enrich_deadline);
+            EnrichmentResult e =
+                enrich(*router, options.provider, r.findings, redacted.as_object(), options.enrich_deadline);
             r.attempts = e.attempts;
             r.enrichment = e.stats;
             if (e.applied) {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "audit/enrichment.h"
 #include "audit/engine.h"
+#include "audit/enrichment.h"
 #include "connectors/stack.h"
 #include "routing/router.h"
 
@@ -16,9 +16,9 @@ namespace autoarr::audit {
 
 struct AuditOptions {
     std::optional<std::string> provider;  // per-request choice
-    bool enrich = true;                    // false: --no-llm
+    bool enrich = true;                   // false: --no-llm
     std::chrono::milliseconds enrich_deadline{180000};
-    std::string today;                     // YYYY-MM-DD; empty = the current UTC date
+    std::string today;  // YYYY-MM-DD; empty = the current UTC date
 };
 
 struct AuditReport {

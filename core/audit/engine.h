@@ -12,7 +12,7 @@ namespace autoarr::audit {
 
 struct Finding {
     CatalogEntry rule;
-    boost::json::value current;  // what the documents hold (null when not applicable)
+    boost::json::value current;    // what the documents hold (null when not applicable)
     std::string origin = "rules";  // "rules" or "llm"
     std::string explanation;       // from enrichment
     std::string impact;            // from enrichment
@@ -24,6 +24,7 @@ int health_score(const std::vector<Finding>& findings);
 
 // documents: {"sabnzbd": {"get_config": .., "version": ..}, "sonarr": {...}, "radarr": {...}}.
 // today: YYYY-MM-DD, for date rules.
-std::vector<Finding> evaluate_rules(const RuleSet& rules, const boost::json::object& documents, const std::string& today);
+std::vector<Finding> evaluate_rules(const RuleSet& rules, const boost::json::object& documents,
+                                    const std::string& today);
 
 }  // namespace autoarr::audit

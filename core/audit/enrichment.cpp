@@ -91,7 +91,8 @@ const json::object& answer_schema() {
                          "severity": {"enum": ["critical", "high", "medium", "low"]},
                          "explanation": {"type": "string"}, "impact": {"type": "string"}}}}
       }
-    })").as_object();
+    })")
+                                           .as_object();
     return schema;
 }
 
@@ -117,13 +118,18 @@ std::optional<json::object> extract_json_object(std::string_view text) {
         for (std::size_t i = open; i < text.size(); ++i) {
             char c = text[i];
             if (in_string) {
-                if (escaped) escaped = false;
-                else if (c == '\\') escaped = true;
-                else if (c == '"') in_string = false;
+                if (escaped)
+                    escaped = false;
+                else if (c == '\\')
+                    escaped = true;
+                else if (c == '"')
+                    in_string = false;
                 continue;
             }
-            if (c == '"') in_string = true;
-            else if (c == '{') ++depth;
+            if (c == '"')
+                in_string = true;
+            else if (c == '{')
+                ++depth;
             else if (c == '}' && --depth == 0) {
                 if (auto o = try_parse(text.substr(open, i - open + 1))) return o;
                 break;
@@ -205,18 +211,18 @@ std::string apply_answer(const json::object& answer, std::vector<Finding>& findi
 EnrichmentResult enrich(routing::Router& router, const std::optional<std::string>& provider,
                         std::vector<Finding>& findings, const json::object& docs, std::chrono::milliseconds deadline) {
     EnrichmentResult result;
-    json::array messages{
-        json::object{{"role", "system"},
-                     {"content", "You are AutoArr's configuration auditor for SABnzbd, Sonarr and Radarr. You "
-                                 "answer only with JSON that follows the schema you are given."}},
-        json::object{{"role", "user"}, {"content", prompt(findings, docs)}}};
+    json::array messages{json::object{{"role", "system"},
+                                      {"content",
+                                       "You are AutoArr's configuration auditor for SABnzbd, Sonarr and Radarr. You "
+                                       "answer only with JSON that follows the schema you are given."}},
+                         json::object{{"role", "user"}, {"content", prompt(findings, docs)}}};
     std::string last_error;
     for (int round = 0; round < 2; ++round) {
         routing::RouteRequest req;
         req.provider = provider;
         req.deadline = deadline;
-        req.request_json = json::serialize(json::object{{"messages", messages}, {"format", answer_schema()},
-                                                        {"temperature", 0.2}});
+        req.request_json =
+            json::serialize(json::object{{"messages", messages}, {"format", answer_schema()}, {"temperature", 0.2}});
         routing::RouteResult r = router.complete(req);
         result.attempts.insert(result.attempts.end(), r.attempts.begin(), r.attempts.end());
         if (!r.status.ok()) {
@@ -226,10 +232,10 @@ EnrichmentResult enrich(routing::Router& router, const std::optional<std::string
         result.provider = r.provider;
         json::error_code ec;
         json::value resp = json::parse(r.response_json, ec);
-        std::string content = !ec && resp.is_object() && resp.get_object().contains("content") &&
-                                      resp.at("content").is_string()
-                                  ? std::string(resp.at("content").as_string())
-                                  : std::string();
+        std::string content =
+            !ec && resp.is_object() && resp.get_object().contains("content") && resp.at("content").is_string()
+                ? std::string(resp.at("content").as_string())
+                : std::string();
         auto answer = extract_json_object(content);
         if (answer) {
             std::vector<Finding> trial = findings;
@@ -247,10 +253,10 @@ EnrichmentResult enrich(routing::Router& router, const std::optional<std::string
         }
         // One repair request, quoting the answer and what is wrong with it.
         messages.push_back(json::object{{"role", "assistant"}, {"content", content.substr(0, 20000)}});
-        messages.push_back(json::object{
-            {"role", "user"},
-            {"content", "That answer cannot be used: " + last_error +
-                            ". Reply with only the corrected JSON object following the schema."}});
+        messages.push_back(
+            json::object{{"role", "user"},
+                         {"content", "That answer cannot be used: " + last_error +
+                                         ". Reply with only the corrected JSON object following the schema."}});
     }
     result.reason = "the provider's answer was malformed twice (" + last_error + "); kept the rules-only result";
     return result;

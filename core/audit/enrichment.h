@@ -15,18 +15,18 @@
 namespace autoarr::audit {
 
 struct EnrichmentStats {
-    int explained = 0;          // rule findings that received an explanation
-    int added = 0;              // additional findings kept
-    int dropped_unknown_rule = 0;   // cited a rule id that did not fire
-    int dropped_unknown_path = 0;   // cited a setting path absent from the documents
-    int dropped_malformed = 0;      // entries missing required fields
-    bool repaired = false;          // the first answer needed a repair request
+    int explained = 0;             // rule findings that received an explanation
+    int added = 0;                 // additional findings kept
+    int dropped_unknown_rule = 0;  // cited a rule id that did not fire
+    int dropped_unknown_path = 0;  // cited a setting path absent from the documents
+    int dropped_malformed = 0;     // entries missing required fields
+    bool repaired = false;         // the first answer needed a repair request
 };
 
 struct EnrichmentResult {
     bool applied = false;  // false: keep the rules-only result
     std::string provider;
-    std::string reason;    // why not applied
+    std::string reason;  // why not applied
     std::vector<routing::Attempt> attempts;
     EnrichmentStats stats;
 };

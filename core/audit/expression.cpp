@@ -45,7 +45,9 @@ bool equal(const Value& a, const Value& b) {
     return *a == *b;
 }
 
-const json::array* as_array(const Value& v) { return v && v->is_array() ? &v->get_array() : nullptr; }
+const json::array* as_array(const Value& v) {
+    return v && v->is_array() ? &v->get_array() : nullptr;
+}
 
 std::string normalise_path(std::string p) {
     while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -83,17 +85,28 @@ struct Op {
 
 const std::map<std::string, Op, std::less<>>& ops() {
     static const std::map<std::string, Op, std::less<>> table = {
-        {"eq", {2, 2}},          {"ne", {2, 2}},        {"lt", {2, 2}},         {"le", {2, 2}},
-        {"gt", {2, 2}},          {"ge", {2, 2}},        {"and", {1, -1}},       {"or", {1, -1}},
-        {"not", {1, 1}},         {"on", {1, 1}},        {"off", {1, 1}},        {"empty", {1, 1}},
-        {"exists", {1, 1}},      {"in", {2, 2}},        {"contains", {2, 2}},   {"matches", {2, 2}},
-        {"lower", {1, 1}},       {"len", {1, 1}},       {"any", {3, 3}},        {"all", {3, 3}},
-        {"count", {3, 3}},       {"filter", {3, 3}},    {"map", {3, 3}},        {"sum", {1, 1}},
-        {"max", {1, 1}},         {"size", {1, 1}},      {"major", {1, 1}},      {"before_today", {1, 1}},
-        {"field", {2, 2}},       {"inside", {2, 2}},    {"top", {1, 1}},        {"abs", {1, 1}},
-        {"sab_cat_path", {2, 2}}, {"coalesce", {1, -1}}, {"if", {3, 3}},        {"let", {2, 2}},
-        {"is_ip", {1, 1}},       {"is_public_host", {1, 1}}, {"distinct", {1, 1}}, {"concat", {1, -1}},
-        {"lit", {1, 1}},         {"first", {1, 1}},     {"find", {3, 3}},       {"sab_category", {2, 2}},
+        {"eq", {2, 2}},           {"ne", {2, 2}},
+        {"lt", {2, 2}},           {"le", {2, 2}},
+        {"gt", {2, 2}},           {"ge", {2, 2}},
+        {"and", {1, -1}},         {"or", {1, -1}},
+        {"not", {1, 1}},          {"on", {1, 1}},
+        {"off", {1, 1}},          {"empty", {1, 1}},
+        {"exists", {1, 1}},       {"in", {2, 2}},
+        {"contains", {2, 2}},     {"matches", {2, 2}},
+        {"lower", {1, 1}},        {"len", {1, 1}},
+        {"any", {3, 3}},          {"all", {3, 3}},
+        {"count", {3, 3}},        {"filter", {3, 3}},
+        {"map", {3, 3}},          {"sum", {1, 1}},
+        {"max", {1, 1}},          {"size", {1, 1}},
+        {"major", {1, 1}},        {"before_today", {1, 1}},
+        {"field", {2, 2}},        {"inside", {2, 2}},
+        {"top", {1, 1}},          {"abs", {1, 1}},
+        {"sab_cat_path", {2, 2}}, {"coalesce", {1, -1}},
+        {"if", {3, 3}},           {"let", {2, 2}},
+        {"is_ip", {1, 1}},        {"is_public_host", {1, 1}},
+        {"distinct", {1, 1}},     {"concat", {1, -1}},
+        {"lit", {1, 1}},          {"first", {1, 1}},
+        {"find", {3, 3}},         {"sab_category", {2, 2}},
         {"remap", {3, 3}},
     };
     return table;
@@ -120,12 +133,18 @@ Value path_value(std::string_view path, Scope& scope) {
         return v ? Value::ref(v) : Value();
     };
     Value cur;
-    if (auto it = scope.vars.find(root); it != scope.vars.end()) cur = it->second;
-    else if (root == "sab") cur = doc({"sabnzbd", "get_config", "config"});
-    else if (root == "sabver") cur = doc({"sabnzbd", "version", "version"});
-    else if (root == "app") cur = doc({std::string_view(scope.app)});
-    else if (root == "appname") cur = json::value(scope.app);
-    else if (root == "today") cur = json::value(scope.today);
+    if (auto it = scope.vars.find(root); it != scope.vars.end())
+        cur = it->second;
+    else if (root == "sab")
+        cur = doc({"sabnzbd", "get_config", "config"});
+    else if (root == "sabver")
+        cur = doc({"sabnzbd", "version", "version"});
+    else if (root == "app")
+        cur = doc({std::string_view(scope.app)});
+    else if (root == "appname")
+        cur = json::value(scope.app);
+    else if (root == "today")
+        cur = json::value(scope.today);
     else if (root == "arrs") {
         if (!scope.arrs) {  // [{"name": "sonarr", "docs": {...}}, ...], borrowed documents copied once
             json::array arr;
@@ -189,8 +208,10 @@ Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
             if (op == "any" && any) break;
         }
     }
-    if (saved) scope.vars[var] = *saved;
-    else scope.vars.erase(var);
+    if (saved)
+        scope.vars[var] = *saved;
+    else
+        scope.vars.erase(var);
     if (op == "any") return json::value(any);
     if (op == "all") return json::value(items ? all : false);
     if (op == "count") return json::value(n);
@@ -243,16 +264,17 @@ void validate(const json::value& expr) {
     }
     if (!expr.is_object()) return;
     const auto& o = expr.get_object();
-    if (o.size() != 1) throw std::invalid_argument("an operator object must have exactly one key: " + json::serialize(expr));
+    if (o.size() != 1)
+        throw std::invalid_argument("an operator object must have exactly one key: " + json::serialize(expr));
     const auto& [name, args] = *o.begin();
     auto it = ops().find(name);
     if (it == ops().end()) throw std::invalid_argument("unknown operator \"" + std::string(name) + "\"");
     if (name == "lit") return;
     int n = args.is_array() ? static_cast<int>(args.get_array().size()) : 1;
     if (n < it->second.min_args || (it->second.max_args >= 0 && n > it->second.max_args))
-        throw std::invalid_argument("operator \"" + std::string(name) + "\" takes " + std::to_string(it->second.min_args) +
-                                    (it->second.max_args == it->second.min_args ? "" : "+") + " argument(s), got " +
-                                    std::to_string(n));
+        throw std::invalid_argument(
+            "operator \"" + std::string(name) + "\" takes " + std::to_string(it->second.min_args) +
+            (it->second.max_args == it->second.min_args ? "" : "+") + " argument(s), got " + std::to_string(n));
     static const std::set<std::string_view> binders = {"any", "all", "count", "filter", "map", "find"};
     if (binders.count(name) && !args.get_array()[1].is_string())
         throw std::invalid_argument("operator \"" + std::string(name) + "\" needs a variable name as its 2nd argument");
@@ -318,13 +340,17 @@ Value evaluate(const json::value& expr, Scope& scope) {
             std::string name(kv.key());
             auto it = scope.vars.find(name);
             saved.emplace_back(name, it == scope.vars.end() ? std::nullopt : std::optional<Value>(it->second));
-            if (Value v = evaluate(kv.value(), scope)) scope.vars[name] = v;
-            else scope.vars.erase(name);
+            if (Value v = evaluate(kv.value(), scope))
+                scope.vars[name] = v;
+            else
+                scope.vars.erase(name);
         }
         Value r = evaluate(args[1], scope);
         for (auto& [name, v] : saved) {
-            if (v) scope.vars[name] = *v;
-            else scope.vars.erase(name);
+            if (v)
+                scope.vars[name] = *v;
+            else
+                scope.vars.erase(name);
         }
         return r;
     }
@@ -459,7 +485,8 @@ Value evaluate(const json::value& expr, Scope& scope) {
         auto name = text(arg(1));
         if (!cats || !name) return std::nullopt;
         for (const auto& c : *cats)
-            if (c.is_object() && c.get_object().contains("name") && c.at("name") == json::value(*name)) return cats_value.part(&c);
+            if (c.is_object() && c.get_object().contains("name") && c.at("name") == json::value(*name))
+                return cats_value.part(&c);
         return std::nullopt;
     }
     if (op == "is_ip") {
@@ -488,7 +515,8 @@ Value evaluate(const json::value& expr, Scope& scope) {
         std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
         if (h.find('.') == std::string::npos) return json::value(false);  // single-label: Docker/LAN name
         for (const char* local : {".local", ".lan", ".home", ".internal", ".localhost", ".home.arpa"})
-            if (h.size() >= std::strlen(local) && h.compare(h.size() - std::strlen(local), std::string::npos, local) == 0)
+            if (h.size() >= std::strlen(local) &&
+                h.compare(h.size() - std::strlen(local), std::string::npos, local) == 0)
                 return json::value(false);
         return json::value(true);
     }

@@ -48,10 +48,10 @@ private:
 
 struct Scope {
     const boost::json::object* documents = nullptr;  // {"sabnzbd": {...}, "sonarr": {...}, ...}
-    std::string app;                                  // the *arr app a templated rule runs for
-    std::string today;                                // YYYY-MM-DD, the audit date
-    std::map<std::string, Value> vars;                // bound by any/all/count/filter/map/let
-    Value arrs;                                       // $arrs, built once per scope
+    std::string app;                                 // the *arr app a templated rule runs for
+    std::string today;                               // YYYY-MM-DD, the audit date
+    std::map<std::string, Value> vars;               // bound by any/all/count/filter/map/let
+    Value arrs;                                      // $arrs, built once per scope
 };
 
 // Throws std::invalid_argument for a malformed expression (unknown operator,

@@ -31,7 +31,8 @@ int walk(json::value& v, bool in_server) {
     auto& o = v.get_object();
     // *arr provider settings: {"name": "apiKey", "value": ..., "privacy": "apiKey"}
     if (o.contains("name") && o.contains("value") && o.at("name").is_string()) {
-        std::string privacy = o.contains("privacy") && o.at("privacy").is_string() ? std::string(o.at("privacy").as_string()) : "";
+        std::string privacy =
+            o.contains("privacy") && o.at("privacy").is_string() ? std::string(o.at("privacy").as_string()) : "";
         if (privacy == "apiKey" || privacy == "password" || privacy == "userName" ||
             secret_key(std::string(o.at("name").as_string())))
             n += scrub(o.at("value"));
@@ -49,6 +50,8 @@ int walk(json::value& v, bool in_server) {
 
 }  // namespace
 
-int redact(json::value& documents) { return walk(documents, false); }
+int redact(json::value& documents) {
+    return walk(documents, false);
+}
 
 }  // namespace autoarr::audit

@@ -53,14 +53,16 @@ std::string report_json(const AuditReport& r) {
     if (!r.mode_reason.empty()) o["mode_reason"] = r.mode_reason;
     json::array attempts;
     for (const auto& a : r.attempts)
-        attempts.push_back(json::object{{"provider", a.provider}, {"outcome", a.outcome},
+        attempts.push_back(json::object{{"provider", a.provider},
+                                        {"outcome", a.outcome},
                                         {"reason", a.reason.empty() ? json::value(nullptr) : json::value(a.reason)}});
     o["attempts"] = std::move(attempts);
     o["score"] = r.score;
     o["rules_version"] = r.rules_version;
     json::array apps;
     for (const auto& a : r.applications) {
-        json::object ao{{"name", a.name}, {"status", a.status},
+        json::object ao{{"name", a.name},
+                        {"status", a.status},
                         {"version", a.version.empty() ? json::value(nullptr) : json::value(a.version)}};
         if (!a.error.empty()) ao["error"] = a.error;
         apps.push_back(std::move(ao));

@@ -63,7 +63,8 @@ RuleSet parse_rules(std::string_view text, const std::string& origin) {
         e.category = need_string(co, "category", where);
         e.rationale = need_string(co, "rationale", where);
         e.source = need_string(co, "source", where);
-        if (severity_rank(e.severity) > 3) throw std::runtime_error(where + ": unknown severity \"" + e.severity + "\"");
+        if (severity_rank(e.severity) > 3)
+            throw std::runtime_error(where + ": unknown severity \"" + e.severity + "\"");
         if (!catalog.emplace(e.id, e).second) throw std::runtime_error(where + ": duplicate id");
     }
 

@@ -94,15 +94,17 @@ void read_file(const std::filesystem::path& path, Config& c) {
                 if (p->is_string()) {
                     c.provider = std::string(p->get_string());
                     c.provider_explicit = true;
-                }
-                else c.errors.push_back(path.string() + ": routing.provider must be a string");
+                } else
+                    c.errors.push_back(path.string() + ": routing.provider must be a string");
             }
             if (auto* f = ro.if_contains("fallback_order")) {
                 c.fallback_order.clear();
                 if (f->is_array()) {
                     for (const auto& v : f->get_array())
-                        if (v.is_string()) c.fallback_order.emplace_back(v.get_string());
-                        else c.errors.push_back(path.string() + ": routing.fallback_order must hold strings");
+                        if (v.is_string())
+                            c.fallback_order.emplace_back(v.get_string());
+                        else
+                            c.errors.push_back(path.string() + ": routing.fallback_order must hold strings");
                 } else if (f->is_string()) {
                     c.fallback_order = split_list(f->get_string());
                 } else {
@@ -110,8 +112,10 @@ void read_file(const std::filesystem::path& path, Config& c) {
                 }
             }
             if (auto* e = ro.if_contains("fallback_enabled")) {
-                if (e->is_bool()) c.fallback_enabled = e->get_bool();
-                else c.errors.push_back(path.string() + ": routing.fallback_enabled must be true or false");
+                if (e->is_bool())
+                    c.fallback_enabled = e->get_bool();
+                else
+                    c.errors.push_back(path.string() + ": routing.fallback_enabled must be true or false");
             }
         }
     }
@@ -173,8 +177,10 @@ void apply_env(const Environment& env, Config& c) {
     }
     if (auto* v = env_get(env, "LLM_FALLBACK_ORDER")) c.fallback_order = split_list(*v);
     if (auto* v = env_get(env, "LLM_FALLBACK_ENABLED")) {
-        if (auto b = parse_bool(*v)) c.fallback_enabled = *b;
-        else c.errors.push_back("LLM_FALLBACK_ENABLED=\"" + *v + "\" is not true or false");
+        if (auto b = parse_bool(*v))
+            c.fallback_enabled = *b;
+        else
+            c.errors.push_back("LLM_FALLBACK_ENABLED=\"" + *v + "\" is not true or false");
     }
 
     auto& ollama = c.providers["ollama"];
@@ -183,12 +189,16 @@ void apply_env(const Environment& env, Config& c) {
     if (url) ollama.settings["url"] = *url;
     if (auto* v = env_get(env, "OLLAMA_MODEL")) ollama.settings["model"] = *v;
     if (auto* v = env_get(env, "OLLAMA_TIMEOUT")) {
-        if (auto t = parse_positive(*v)) ollama.settings["timeout_s"] = *t;
-        else invalid(ollama, "OLLAMA_TIMEOUT", *v, "a positive number of seconds");
+        if (auto t = parse_positive(*v))
+            ollama.settings["timeout_s"] = *t;
+        else
+            invalid(ollama, "OLLAMA_TIMEOUT", *v, "a positive number of seconds");
     }
     if (auto* v = env_get(env, "OLLAMA_AUTO_DOWNLOAD")) {
-        if (auto b = parse_bool(*v)) ollama.settings["auto_download"] = *b;
-        else invalid(ollama, "OLLAMA_AUTO_DOWNLOAD", *v, "true or false");
+        if (auto b = parse_bool(*v))
+            ollama.settings["auto_download"] = *b;
+        else
+            invalid(ollama, "OLLAMA_AUTO_DOWNLOAD", *v, "true or false");
     }
     if (!ollama.settings.contains("model")) ollama.settings["model"] = "qwen2.5:7b";
 
@@ -198,16 +208,22 @@ void apply_env(const Environment& env, Config& c) {
     if (key && !key->empty()) claude.secrets["api_key"] = *key;
     if (auto* v = env_get(env, "CLAUDE_MODEL")) claude.settings["model"] = *v;
     if (auto* v = env_get(env, "CLAUDE_MAX_TOKENS")) {
-        if (auto n = parse_int(*v, 1)) claude.settings["max_tokens"] = *n;
-        else invalid(claude, "CLAUDE_MAX_TOKENS", *v, "a positive integer");
+        if (auto n = parse_int(*v, 1))
+            claude.settings["max_tokens"] = *n;
+        else
+            invalid(claude, "CLAUDE_MAX_TOKENS", *v, "a positive integer");
     }
     if (auto* v = env_get(env, "CLAUDE_TIMEOUT")) {
-        if (auto t = parse_positive(*v)) claude.settings["timeout_s"] = *t;
-        else invalid(claude, "CLAUDE_TIMEOUT", *v, "a positive number of seconds");
+        if (auto t = parse_positive(*v))
+            claude.settings["timeout_s"] = *t;
+        else
+            invalid(claude, "CLAUDE_TIMEOUT", *v, "a positive number of seconds");
     }
     if (auto* v = env_get(env, "CLAUDE_MAX_RETRIES")) {
-        if (auto n = parse_int(*v, 0); n && *n <= 10) claude.max_retries = static_cast<int>(*n);
-        else invalid(claude, "CLAUDE_MAX_RETRIES", *v, "an integer from 0 to 10");
+        if (auto n = parse_int(*v, 0); n && *n <= 10)
+            claude.max_retries = static_cast<int>(*n);
+        else
+            invalid(claude, "CLAUDE_MAX_RETRIES", *v, "an integer from 0 to 10");
     }
     if (auto* v = env_get(env, "CLAUDE_BASE_URL")) claude.settings["base_url"] = *v;
     if (auto* v = env_get(env, "CLAUDE_CA_FILE")) claude.settings["ca_file"] = *v;
@@ -251,8 +267,10 @@ const ProviderConfig* Config::provider_config(const std::string& id) const {
 Config load(const Sources& s) {
     Config c;
     std::error_code ec;
-    if (s.file) read_file(*s.file, c);
-    else if (std::filesystem::exists(s.default_file, ec)) read_file(s.default_file, c);
+    if (s.file)
+        read_file(*s.file, c);
+    else if (std::filesystem::exists(s.default_file, ec))
+        read_file(s.default_file, c);
     apply_env(s.env, c);
     if (s.provider_flag) {
         c.provider = *s.provider_flag;

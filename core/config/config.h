@@ -15,10 +15,10 @@
 namespace autoarr::config {
 
 struct ProviderConfig {
-    boost::json::object settings;                 // passed to instance_create as JSON
-    std::map<std::string, std::string> secrets;   // served by get_secret (e.g. "api_key")
-    std::string invalid_reason;                   // non-empty: the provider is unavailable, this says why
-    std::optional<int> max_retries;               // router retries for this provider
+    boost::json::object settings;                // passed to instance_create as JSON
+    std::map<std::string, std::string> secrets;  // served by get_secret (e.g. "api_key")
+    std::string invalid_reason;                  // non-empty: the provider is unavailable, this says why
+    std::optional<int> max_retries;              // router retries for this provider
 };
 
 // A media application to audit live (SABNZBD_URL/SABNZBD_API_KEY, ...).
@@ -28,14 +28,14 @@ struct AppConfig {
 };
 
 struct Config {
-    std::map<std::string, AppConfig> apps;  // sabnzbd | sonarr | radarr: the configured ones only
-    std::string provider = "ollama";       // LLM_PROVIDER
-    bool provider_explicit = false;        // set by the file, LLM_PROVIDER or --provider (not the default)
+    std::map<std::string, AppConfig> apps;    // sabnzbd | sonarr | radarr: the configured ones only
+    std::string provider = "ollama";          // LLM_PROVIDER
+    bool provider_explicit = false;           // set by the file, LLM_PROVIDER or --provider (not the default)
     std::vector<std::string> fallback_order;  // LLM_FALLBACK_ORDER
-    bool fallback_enabled = true;          // LLM_FALLBACK_ENABLED
+    bool fallback_enabled = true;             // LLM_FALLBACK_ENABLED
     std::map<std::string, ProviderConfig> providers;
     std::optional<std::filesystem::path> file;  // the file that was read, if any
-    std::vector<std::string> errors;       // problems that make the whole configuration unusable
+    std::vector<std::string> errors;            // problems that make the whole configuration unusable
 
     // The configured order: provider, then the fallback order, without repeats.
     std::vector<std::string> order() const;
@@ -46,9 +46,9 @@ using Environment = std::map<std::string, std::string>;
 
 struct Sources {
     Environment env;
-    std::optional<std::filesystem::path> file;   // --config; else default_file when it exists
+    std::optional<std::filesystem::path> file;  // --config; else default_file when it exists
     std::filesystem::path default_file = "/etc/autoarr/config.json";
-    std::optional<std::string> provider_flag;    // --provider
+    std::optional<std::string> provider_flag;  // --provider
 };
 
 Config load(const Sources& sources);

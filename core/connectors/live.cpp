@@ -17,7 +17,9 @@ struct Fetched {
     AppStatus status;
 };
 
-std::string encode(const std::string& s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
+std::string encode(const std::string& s) {
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
 
 // One endpoint: the parsed document, or throws std::runtime_error with a clear reason.
 json::value get_document(http::Client& client, const std::string& app, const Endpoint& ep, const std::string& key,
@@ -45,8 +47,7 @@ json::value get_document(http::Client& client, const std::string& app, const End
         throw std::runtime_error("the API key was refused (HTTP " + std::to_string(status) +
                                  (said.empty() ? "" : ": " + said) + ")");
     }
-    if (status != 200)
-        throw std::runtime_error(std::string(ep.api_path) + " answered HTTP " + std::to_string(status));
+    if (status != 200) throw std::runtime_error(std::string(ep.api_path) + " answered HTTP " + std::to_string(status));
     json::error_code ec;
     json::value v = json::parse(body, ec);
     if (ec) {
@@ -99,7 +100,8 @@ Fetched fetch_app(const std::string& app, const config::AppConfig& cfg, const Li
 Stack fetch_stack(const std::map<std::string, config::AppConfig>& apps, const LiveOptions& options) {
     std::map<std::string, std::future<Fetched>> running;
     for (const auto& [name, cfg] : apps)
-        running[name] = std::async(std::launch::async, [name = name, cfg = cfg, options] { return fetch_app(name, cfg, options); });
+        running[name] =
+            std::async(std::launch::async, [name = name, cfg = cfg, options] { return fetch_app(name, cfg, options); });
     Stack stack;
     for (const auto& app : app_names()) {
         auto it = running.find(app);

@@ -9,13 +9,9 @@
 
 namespace autoarr::plugin::abi_1_0 {
 
-constexpr std::size_t kProviderTableSize =
-    offsetof(autoarr_provider_table, query_extension) + sizeof(void*);
-constexpr std::size_t kPluginInfoSize =
-    offsetof(autoarr_plugin_info, reserved0) + sizeof(uint32_t);
-constexpr std::size_t kNegotiateOutputSize =
-    offsetof(autoarr_negotiate_output, next) + sizeof(void*);
-constexpr std::size_t kCapabilitiesSize =
-    offsetof(autoarr_capabilities, reserved0) + sizeof(uint32_t);
+constexpr std::size_t kProviderTableSize = offsetof(autoarr_provider_table, query_extension) + sizeof(void*);
+constexpr std::size_t kPluginInfoSize = offsetof(autoarr_plugin_info, reserved0) + sizeof(uint32_t);
+constexpr std::size_t kNegotiateOutputSize = offsetof(autoarr_negotiate_output, next) + sizeof(void*);
+constexpr std::size_t kCapabilitiesSize = offsetof(autoarr_capabilities, reserved0) + sizeof(uint32_t);
 
 }  // namespace autoarr::plugin::abi_1_0

@@ -28,14 +28,22 @@ private:
 
 std::string machine_name(unsigned machine) {
     switch (machine) {
-        case EM_X86_64: return "x86_64";
-        case EM_386: return "i386";
-        case EM_AARCH64: return "aarch64";
-        case EM_ARM: return "arm";
-        case EM_RISCV: return "riscv";
-        case EM_PPC64: return "ppc64";
-        case EM_S390: return "s390";
-        default: return "ELF machine " + std::to_string(machine);
+        case EM_X86_64:
+            return "x86_64";
+        case EM_386:
+            return "i386";
+        case EM_AARCH64:
+            return "aarch64";
+        case EM_ARM:
+            return "arm";
+        case EM_RISCV:
+            return "riscv";
+        case EM_PPC64:
+            return "ppc64";
+        case EM_S390:
+            return "s390";
+        default:
+            return "ELF machine " + std::to_string(machine);
     }
 }
 
@@ -59,7 +67,9 @@ unsigned host_machine() {
 
 }  // namespace
 
-std::string host_architecture() { return machine_name(host_machine()); }
+std::string host_architecture() {
+    return machine_name(host_machine());
+}
 
 std::string check_trusted_path(const std::filesystem::path& path) {
     struct stat st {};
@@ -68,13 +78,12 @@ std::string check_trusted_path(const std::filesystem::path& path) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
         return path.string() + " is writable by " +
-               ((st.st_mode & S_IWOTH) ? std::string("others") : std::string("its group")) +
-               " (mode " + mode + ")";
+               ((st.st_mode & S_IWOTH) ? std::string("others") : std::string("its group")) + " (mode " + mode + ")";
     }
     uid_t me = ::geteuid();
     if (st.st_uid != me && st.st_uid != 0)
-        return path.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
-               std::to_string(me) + " or root";
+        return path.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by uid " + std::to_string(me) +
+               " or root";
     return {};
 }
 

@@ -9,15 +9,22 @@ namespace {
 
 log::Level to_level(int32_t level) {
     switch (level) {
-        case AUTOARR_LOG_TRACE: return log::Level::trace;
-        case AUTOARR_LOG_DEBUG: return log::Level::debug;
-        case AUTOARR_LOG_INFO: return log::Level::info;
-        case AUTOARR_LOG_WARN: return log::Level::warn;
-        default: return log::Level::error;
+        case AUTOARR_LOG_TRACE:
+            return log::Level::trace;
+        case AUTOARR_LOG_DEBUG:
+            return log::Level::debug;
+        case AUTOARR_LOG_INFO:
+            return log::Level::info;
+        case AUTOARR_LOG_WARN:
+            return log::Level::warn;
+        default:
+            return log::Level::error;
     }
 }
 
-PluginHostContext* context_of(void* host_context) { return static_cast<PluginHostContext*>(host_context); }
+PluginHostContext* context_of(void* host_context) {
+    return static_cast<PluginHostContext*>(host_context);
+}
 
 void AUTOARR_CALL svc_log(void* host_context, int32_t level, const char* msg, size_t len) {
     try {
@@ -28,7 +35,9 @@ void AUTOARR_CALL svc_log(void* host_context, int32_t level, const char* msg, si
     }
 }
 
-int32_t AUTOARR_CALL svc_log_enabled(void*, int32_t level) { return log::enabled(to_level(level)) ? 1 : 0; }
+int32_t AUTOARR_CALL svc_log_enabled(void*, int32_t level) {
+    return log::enabled(to_level(level)) ? 1 : 0;
+}
 
 void AUTOARR_CALL svc_set_error_message(autoarr_error* err, const char* msg, size_t len) {
     if (!err || err->struct_type != AUTOARR_STRUCT_ERROR || !err->host_reserved) return;
@@ -65,7 +74,9 @@ void AUTOARR_CALL svc_remove_cancel_callback(const autoarr_call_context* call, u
     if (CancelToken* t = token_of(call)) t->remove(id);
 }
 
-int64_t AUTOARR_CALL svc_monotonic_ns() { return monotonic_now_ns(); }
+int64_t AUTOARR_CALL svc_monotonic_ns() {
+    return monotonic_now_ns();
+}
 
 int32_t AUTOARR_CALL svc_get_secret(void* host_context, const char* name, size_t name_len,
                                     const autoarr_byte_sink* out) {
@@ -74,8 +85,7 @@ int32_t AUTOARR_CALL svc_get_secret(void* host_context, const char* name, size_t
         if (!ctx || !ctx->secret || !out || !out->write) return AUTOARR_ERR_NOT_FOUND;
         auto value = ctx->secret(std::string_view(name ? name : "", name ? name_len : 0));
         if (!value) return AUTOARR_ERR_NOT_FOUND;
-        return out->write(out->user, value->data(), value->size()) == 0 ? AUTOARR_OK
-                                                                         : AUTOARR_ERR_INTERNAL;
+        return out->write(out->user, value->data(), value->size()) == 0 ? AUTOARR_OK : AUTOARR_ERR_INTERNAL;
     } catch (...) {
         return AUTOARR_ERR_INTERNAL;
     }
@@ -90,19 +100,27 @@ void AUTOARR_CALL svc_metric(void* host_context, const char* name, size_t name_l
 }
 
 const autoarr_host_services kServices = {
-    AUTOARR_STRUCT_HOST_SERVICES,  sizeof(autoarr_host_services), &svc_log,
-    &svc_log_enabled,              &svc_set_error_message,         &svc_is_cancelled,
-    &svc_add_cancel_callback,      &svc_remove_cancel_callback,    &svc_monotonic_ns,
-    &svc_get_secret,               &svc_metric,
+    AUTOARR_STRUCT_HOST_SERVICES,
+    sizeof(autoarr_host_services),
+    &svc_log,
+    &svc_log_enabled,
+    &svc_set_error_message,
+    &svc_is_cancelled,
+    &svc_add_cancel_callback,
+    &svc_remove_cancel_callback,
+    &svc_monotonic_ns,
+    &svc_get_secret,
+    &svc_metric,
 };
 
 }  // namespace
 
-const autoarr_host_services* host_services() { return &kServices; }
+const autoarr_host_services* host_services() {
+    return &kServices;
+}
 
 int64_t monotonic_now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 

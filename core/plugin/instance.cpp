@@ -42,21 +42,36 @@ CallStatus status_from(int32_t rc, const CallError& err) {
 
 std::string_view code_name(int32_t code) {
     switch (code) {
-        case AUTOARR_OK: return "OK";
-        case AUTOARR_ERR_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-        case AUTOARR_ERR_UNAVAILABLE: return "UNAVAILABLE";
-        case AUTOARR_ERR_RATE_LIMITED: return "RATE_LIMITED";
-        case AUTOARR_ERR_AUTH_FAILED: return "AUTH_FAILED";
-        case AUTOARR_ERR_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-        case AUTOARR_ERR_CANCELLED: return "CANCELLED";
-        case AUTOARR_ERR_BACKEND_ERROR: return "BACKEND_ERROR";
-        case AUTOARR_ERR_INVALID_RESPONSE: return "INVALID_RESPONSE";
-        case AUTOARR_ERR_CONFIG_INVALID: return "CONFIG_INVALID";
-        case AUTOARR_ERR_NOT_FOUND: return "NOT_FOUND";
-        case AUTOARR_ERR_UNSUPPORTED: return "UNSUPPORTED";
-        case AUTOARR_ERR_REQUEST_TOO_LARGE: return "REQUEST_TOO_LARGE";
-        case AUTOARR_ERR_PERMISSION_DENIED: return "PERMISSION_DENIED";
-        default: return "INTERNAL";
+        case AUTOARR_OK:
+            return "OK";
+        case AUTOARR_ERR_INVALID_ARGUMENT:
+            return "INVALID_ARGUMENT";
+        case AUTOARR_ERR_UNAVAILABLE:
+            return "UNAVAILABLE";
+        case AUTOARR_ERR_RATE_LIMITED:
+            return "RATE_LIMITED";
+        case AUTOARR_ERR_AUTH_FAILED:
+            return "AUTH_FAILED";
+        case AUTOARR_ERR_DEADLINE_EXCEEDED:
+            return "DEADLINE_EXCEEDED";
+        case AUTOARR_ERR_CANCELLED:
+            return "CANCELLED";
+        case AUTOARR_ERR_BACKEND_ERROR:
+            return "BACKEND_ERROR";
+        case AUTOARR_ERR_INVALID_RESPONSE:
+            return "INVALID_RESPONSE";
+        case AUTOARR_ERR_CONFIG_INVALID:
+            return "CONFIG_INVALID";
+        case AUTOARR_ERR_NOT_FOUND:
+            return "NOT_FOUND";
+        case AUTOARR_ERR_UNSUPPORTED:
+            return "UNSUPPORTED";
+        case AUTOARR_ERR_REQUEST_TOO_LARGE:
+            return "REQUEST_TOO_LARGE";
+        case AUTOARR_ERR_PERMISSION_DENIED:
+            return "PERMISSION_DENIED";
+        default:
+            return "INTERNAL";
     }
 }
 
@@ -108,8 +123,12 @@ Instance::~Instance() {
     }
 }
 
-bool Instance::can_stream() const { return plugin_->has_stream() && (caps_.flags & AUTOARR_CAP_STREAMING); }
-bool Instance::can_list_models() const { return plugin_->has_list_models(); }
+bool Instance::can_stream() const {
+    return plugin_->has_stream() && (caps_.flags & AUTOARR_CAP_STREAMING);
+}
+bool Instance::can_list_models() const {
+    return plugin_->has_list_models();
+}
 
 template <class Fn>
 CallStatus Instance::invoke(const char* slot, Fn&& fn) {
@@ -119,26 +138,23 @@ CallStatus Instance::invoke(const char* slot, Fn&& fn) {
     try {
         return status_from(fn(err.raw()), err);
     } catch (...) {
-        return CallStatus{AUTOARR_ERR_INTERNAL, 0, -1, 0,
-                          std::string("an exception escaped ") + slot + " (ABI-11)"};
+        return CallStatus{AUTOARR_ERR_INTERNAL, 0, -1, 0, std::string("an exception escaped ") + slot + " (ABI-11)"};
     }
 }
 
 CallStatus Instance::health(const CallContext& call, std::string& detail) {
     StringSink sink{&detail, kMaxOutputBytes};
     auto raw_sink = sink.raw();
-    return invoke("health_check", [&](autoarr_error* e) {
-        return plugin_->table()->health_check(raw_, call.raw(), &raw_sink, e);
-    });
+    return invoke("health_check",
+                  [&](autoarr_error* e) { return plugin_->table()->health_check(raw_, call.raw(), &raw_sink, e); });
 }
 
 CallStatus Instance::list_models(const CallContext& call, std::string& out) {
     if (!can_list_models()) return CallStatus{AUTOARR_ERR_UNSUPPORTED, 0, -1, 0, "list_models is not implemented"};
     StringSink sink{&out, kMaxOutputBytes};
     auto raw_sink = sink.raw();
-    return invoke("list_models", [&](autoarr_error* e) {
-        return plugin_->table()->list_models(raw_, call.raw(), &raw_sink, e);
-    });
+    return invoke("list_models",
+                  [&](autoarr_error* e) { return plugin_->table()->list_models(raw_, call.raw(), &raw_sink, e); });
 }
 
 CallStatus Instance::complete(const CallContext& call, std::string_view request, std::string& response) {
@@ -157,9 +173,8 @@ CallStatus Instance::stream(const CallContext& call, std::string_view request, c
             auto* self = static_cast<Adapter*>(user);
             if (!ev || ev->struct_type != AUTOARR_STRUCT_STREAM_EVENT) return 1;
             try {
-                return (*self->fn)(ev->kind, std::string_view(ev->data ? ev->data : "", ev->data ? ev->len : 0))
-                           ? 0
-                           : 1;
+                return (*self->fn)(ev->kind, std::string_view(ev->data ? ev->data : "", ev->data ? ev->len : 0)) ? 0
+                                                                                                                 : 1;
             } catch (...) {
                 return 1;
             }

@@ -12,7 +12,9 @@ namespace {
 
 constexpr std::size_t kMaxManifestBytes = 64 * 1024;
 
-ManifestResult failure(std::string message) { return ManifestResult{std::nullopt, std::move(message)}; }
+ManifestResult failure(std::string message) {
+    return ManifestResult{std::nullopt, std::move(message)};
+}
 
 // Reads a required non-empty string field; returns an error text or "".
 std::string take_string(const json::object& o, std::string_view key, std::string& out) {
@@ -64,8 +66,8 @@ ManifestResult parse_manifest(std::string_view text, const std::filesystem::path
     auto mv = parse_abi_version(m.manifest_version);
     if (!mv) return failure("manifest_version \"" + m.manifest_version + "\" is not <major>.<minor>");
     if ((*mv >> 16) != 1)
-        return failure("unknown manifest major version " + std::to_string(*mv >> 16) +
-                       " (manifest_version \"" + m.manifest_version + "\"; this host reads 1.x)");
+        return failure("unknown manifest major version " + std::to_string(*mv >> 16) + " (manifest_version \"" +
+                       m.manifest_version + "\"; this host reads 1.x)");
 
     if (auto e = take_string(o, "id", m.id); !e.empty()) return failure(e);
     if (!valid_plugin_id(m.id))

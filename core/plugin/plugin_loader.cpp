@@ -97,15 +97,24 @@ std::string check_table(const autoarr_provider_table* t) {
 
 std::string_view step_name(LoadStep step) {
     switch (step) {
-        case LoadStep::manifest: return "manifest";
-        case LoadStep::duplicate: return "duplicate";
-        case LoadStep::permissions: return "permissions";
-        case LoadStep::architecture: return "architecture";
-        case LoadStep::load: return "load";
-        case LoadStep::symbol: return "symbol";
-        case LoadStep::negotiate: return "negotiate";
-        case LoadStep::validate: return "validate";
-        case LoadStep::startup: return "startup";
+        case LoadStep::manifest:
+            return "manifest";
+        case LoadStep::duplicate:
+            return "duplicate";
+        case LoadStep::permissions:
+            return "permissions";
+        case LoadStep::architecture:
+            return "architecture";
+        case LoadStep::load:
+            return "load";
+        case LoadStep::symbol:
+            return "symbol";
+        case LoadStep::negotiate:
+            return "negotiate";
+        case LoadStep::validate:
+            return "validate";
+        case LoadStep::startup:
+            return "startup";
     }
     return "?";
 }
@@ -113,9 +122,9 @@ std::string_view step_name(LoadStep step) {
 LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     // LOAD-5: the manifest's architecture and the ABI it was built for.
     if (m.architecture != host_architecture())
-        return fail(LoadStep::architecture, "LOAD-5",
-                    "manifest architecture \"" + m.architecture + "\" is not this host's \"" +
-                        host_architecture() + "\"");
+        return fail(
+            LoadStep::architecture, "LOAD-5",
+            "manifest architecture \"" + m.architecture + "\" is not this host's \"" + host_architecture() + "\"");
     if ((m.abi_version_number >> 16) != (options.max_abi_version >> 16) ||
         m.abi_version_number < options.min_abi_version)
         return fail(LoadStep::manifest, "ABI-6",
@@ -129,12 +138,10 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
             std::error_code ec;
             if (!std::filesystem::exists(p, ec))
                 return fail(LoadStep::permissions, "LOAD-6", p.string() + " does not exist");
-            if (auto why = check_trusted_path(p); !why.empty())
-                return fail(LoadStep::permissions, "LOAD-4", why);
+            if (auto why = check_trusted_path(p); !why.empty()) return fail(LoadStep::permissions, "LOAD-4", why);
         }
     }
-    if (auto why = check_elf_matches_host(m.library); !why.empty())
-        return fail(LoadStep::architecture, "LOAD-5", why);
+    if (auto why = check_elf_matches_host(m.library); !why.empty()) return fail(LoadStep::architecture, "LOAD-5", why);
 
     // LOAD-7: resolve every symbol now, keep the plugin's symbols to itself.
     boost::dll::shared_library lib;
@@ -149,8 +156,8 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
         park();
         return fail(LoadStep::symbol, "ABI-9", "no exported symbol " AUTOARR_NEGOTIATE_SYMBOL);
     }
-    auto negotiate = lib.get<int32_t(const autoarr_negotiate_input*, autoarr_negotiate_output*)>(
-        AUTOARR_NEGOTIATE_SYMBOL);
+    auto negotiate =
+        lib.get<int32_t(const autoarr_negotiate_input*, autoarr_negotiate_output*)>(AUTOARR_NEGOTIATE_SYMBOL);
 
     autoarr_negotiate_input in{};
     in.struct_type = AUTOARR_STRUCT_NEGOTIATE_INPUT;

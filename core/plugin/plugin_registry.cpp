@@ -14,8 +14,8 @@ namespace {
 constexpr std::string_view kManifestName = "manifest.json";
 
 void log_rejection(const PluginRecord& r) {
-    log::warn("plugin", "rejected " + r.path.string() + ": step " + std::string(step_name(r.failure.step)) +
-                            ": " + r.failure.cause + " (docs/abi-policy.md " + r.failure.rule + ")");
+    log::warn("plugin", "rejected " + r.path.string() + ": step " + std::string(step_name(r.failure.step)) + ": " +
+                            r.failure.cause + " (docs/abi-policy.md " + r.failure.rule + ")");
 }
 
 PluginRecord rejected(std::string id, fs::path path, const SearchDir& dir, LoadFailure failure) {
@@ -89,8 +89,8 @@ PluginRegistry PluginRegistry::discover(const std::vector<SearchDir>& search_pat
             }
             ManifestResult mr = read_manifest(manifest_path);
             if (!mr.manifest) {
-                auto r = rejected(entry.filename().string(), manifest_path, dir,
-                                  {LoadStep::manifest, "LOAD-1", mr.error});
+                auto r =
+                    rejected(entry.filename().string(), manifest_path, dir, {LoadStep::manifest, "LOAD-1", mr.error});
                 log_rejection(r);
                 reg.records_.push_back(std::move(r));
                 continue;
@@ -122,8 +122,8 @@ PluginRegistry PluginRegistry::discover(const std::vector<SearchDir>& search_pat
             r.abi_version = format_abi_version(outcome.plugin->abi_version());
             r.plugin = std::move(outcome.plugin);
             owner.emplace(m.id, m.library);
-            log::debug("plugin", "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ") from " +
-                                    m.library.string());
+            log::debug("plugin",
+                       "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ") from " + m.library.string());
             reg.records_.push_back(std::move(r));
         }
     }

@@ -11,8 +11,10 @@ bool CircuitBreaker::allow(TimePoint now) {
         half_open_successes_ = 0;
     }
     switch (state_) {
-        case State::closed: return true;
-        case State::open: return false;
+        case State::closed:
+            return true;
+        case State::open:
+            return false;
         case State::half_open:
             if (probe_in_flight_) return false;
             probe_in_flight_ = true;
@@ -50,9 +52,12 @@ CircuitBreaker::State CircuitBreaker::state(TimePoint now) const {
 
 std::string_view breaker_state_name(CircuitBreaker::State s) {
     switch (s) {
-        case CircuitBreaker::State::closed: return "closed";
-        case CircuitBreaker::State::open: return "open";
-        case CircuitBreaker::State::half_open: return "half-open";
+        case CircuitBreaker::State::closed:
+            return "closed";
+        case CircuitBreaker::State::open:
+            return "open";
+        case CircuitBreaker::State::half_open:
+            return "half-open";
     }
     return "?";
 }

@@ -24,12 +24,18 @@ struct Router::Entry {
 
 std::string_view state_name(ProviderState s) {
     switch (s) {
-        case ProviderState::starting: return "starting";
-        case ProviderState::healthy: return "healthy";
-        case ProviderState::degraded: return "degraded";
-        case ProviderState::unhealthy: return "unhealthy";
-        case ProviderState::unavailable: return "unavailable";
-        case ProviderState::quarantined: return "quarantined";
+        case ProviderState::starting:
+            return "starting";
+        case ProviderState::healthy:
+            return "healthy";
+        case ProviderState::degraded:
+            return "degraded";
+        case ProviderState::unhealthy:
+            return "unhealthy";
+        case ProviderState::unavailable:
+            return "unavailable";
+        case ProviderState::quarantined:
+            return "quarantined";
     }
     return "?";
 }
@@ -93,8 +99,8 @@ template <class CallFn>
 RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call) {
     RouteResult result;
     if (req.provider && !find(*req.provider)) {
-        result.status = CallStatus{AUTOARR_ERR_INVALID_ARGUMENT, 0, -1, 0,
-                                   "unknown provider \"" + *req.provider + "\""};
+        result.status =
+            CallStatus{AUTOARR_ERR_INVALID_ARGUMENT, 0, -1, 0, "unknown provider \"" + *req.provider + "\""};
         return result;
     }
     const TimePoint deadline = clock_->now() + req.deadline.value_or(options_.default_deadline);
@@ -111,7 +117,8 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
             // Known down (last health check, or rejected credentials): cost the caller nothing.
             else if (e->state == ProviderState::unhealthy || e->state == ProviderState::unavailable)
                 skip = std::string(state_name(e->state)) + ": " + e->reason;
-            else if (streaming && !e->instance->can_stream()) skip = "does not support streaming";
+            else if (streaming && !e->instance->can_stream())
+                skip = "does not support streaming";
             else if (!e->breaker.allow(clock_->now()))
                 skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
                        " consecutive failures; last: " + e->reason + ")";
@@ -241,7 +248,8 @@ void Router::check_health(const std::string& id) {
                 reason = "health detail is not an autoarr.health/1 object: " + detail.substr(0, 200);
             } else {
                 state = status->get_string() == "degraded" ? ProviderState::degraded : ProviderState::healthy;
-                if (const auto* r = o->if_contains("reason"); r && r->is_string()) reason = std::string(r->get_string());
+                if (const auto* r = o->if_contains("reason"); r && r->is_string())
+                    reason = std::string(r->get_string());
                 if (const auto* m = o->if_contains("models"); m && m->is_array())
                     for (const auto& x : m->get_array())
                         if (x.is_string()) models.emplace_back(x.get_string());

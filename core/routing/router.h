@@ -49,7 +49,7 @@ struct Attempt {
 };
 
 struct RouteRequest {
-    std::string request_json;          // autoarr.chat_request/1
+    std::string request_json;             // autoarr.chat_request/1
     std::optional<std::string> provider;  // explicit per-request choice: tried first
     std::optional<std::chrono::milliseconds> deadline;
     plugin::CancelToken* cancel = nullptr;

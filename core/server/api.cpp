@@ -31,21 +31,28 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 // A provider failure as an HTTP status (docs/api.md).
 int status_for(const plugin::CallStatus& s) {
     switch (s.code) {
-        case AUTOARR_ERR_RATE_LIMITED: return 429;
-        case AUTOARR_ERR_DEADLINE_EXCEEDED: return 504;
+        case AUTOARR_ERR_RATE_LIMITED:
+            return 429;
+        case AUTOARR_ERR_DEADLINE_EXCEEDED:
+            return 504;
         case AUTOARR_ERR_INVALID_ARGUMENT:
         case AUTOARR_ERR_NOT_FOUND:
-        case AUTOARR_ERR_REQUEST_TOO_LARGE: return 422;
+        case AUTOARR_ERR_REQUEST_TOO_LARGE:
+            return 422;
         case AUTOARR_ERR_UNAVAILABLE:
         case AUTOARR_ERR_CONFIG_INVALID:
         case AUTOARR_ERR_AUTH_FAILED:
         case AUTOARR_ERR_PERMISSION_DENIED:
-        case AUTOARR_ERR_CANCELLED: return 503;
-        default: return 502;
+        case AUTOARR_ERR_CANCELLED:
+            return 503;
+        default:
+            return 502;
     }
 }
 
-json::value attempts_value(const std::vector<routing::Attempt>& attempts) { return routing::attempts_array(attempts); }
+json::value attempts_value(const std::vector<routing::Attempt>& attempts) {
+    return routing::attempts_array(attempts);
+}
 
 // Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
 std::optional<json::object> parse_body(const HttpRequest& req, ResponseWriter& w, json::storage_ptr sp = {}) {
@@ -74,7 +81,8 @@ public:
         const auto start = std::chrono::steady_clock::now();
         std::string route;
         int status = handle(req, w, route);
-        c_.metrics.request(route, status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        c_.metrics.request(route, status,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
 
 private:
@@ -102,7 +110,8 @@ private:
                 if (req.method == m) return true;
             std::string allow;
             for (const char* m : allowed) allow += (allow.empty() ? "" : ", ") + std::string(m);
-            auto r = HttpServer::error(405, "method_not_allowed", req.method + " is not allowed on " + p + " (allowed: " + allow + ")");
+            auto r = HttpServer::error(405, "method_not_allowed",
+                                       req.method + " is not allowed on " + p + " (allowed: " + allow + ")");
             r.headers.emplace_back("Allow", allow);
             w.send(r);
             return false;
@@ -111,7 +120,8 @@ private:
             auto it = req.headers.find("authorization");
             if (it == req.headers.end() || !constant_time_equal(it->second, "Bearer " + c_.api_token)) {
                 route = "auth";
-                auto r = HttpServer::error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is required");
+                auto r = HttpServer::error(401, "unauthorized",
+                                           "a valid 'Authorization: Bearer <token>' header is required");
                 r.headers.emplace_back("WWW-Authenticate", "Bearer");
                 w.send(r);
                 return w.status;
@@ -143,13 +153,16 @@ private:
                 r.body = routing::providers_json(c_.router->providers());
                 w.send(r);
             }
-        } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 && p.compare(p.size() - 6, 6, "/check") == 0) {
+        } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 &&
+                   p.compare(p.size() - 6, 6, "/check") == 0) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
         } else if (p == "/api/v1/audits") {
             route = p;
-            if (req.method == "GET") list_audits(req, w);
-            else if (method({"GET", "POST"})) post_audit(req, w);
+            if (req.method == "GET")
+                list_audits(req, w);
+            else if (method({"GET", "POST"}))
+                post_audit(req, w);
         } else if (p.rfind("/api/v1/audits/", 0) == 0) {
             route = "/api/v1/audits/{id}";
             if (method({"GET"})) get_audit(p.substr(15), w);
@@ -169,9 +182,14 @@ private:
         return "# HELP autoarr_usage_rows_total Request usage rows by fate: written to the store, failed (given up "
                "after retries), dropped (queue full).\n"
                "# TYPE autoarr_usage_rows_total counter\n"
-               "autoarr_usage_rows_total{fate=\"written\"} " + std::to_string(st.written) + "\n"
-               "autoarr_usage_rows_total{fate=\"failed\"} " + std::to_string(st.failed) + "\n"
-               "autoarr_usage_rows_total{fate=\"dropped\"} " + std::to_string(st.dropped) + "\n";
+               "autoarr_usage_rows_total{fate=\"written\"} " +
+               std::to_string(st.written) +
+               "\n"
+               "autoarr_usage_rows_total{fate=\"failed\"} " +
+               std::to_string(st.failed) +
+               "\n"
+               "autoarr_usage_rows_total{fate=\"dropped\"} " +
+               std::to_string(st.dropped) + "\n";
     }
 
     void health(ResponseWriter& w) {
@@ -181,7 +199,8 @@ private:
             std::string state(routing::state_name(v.state));
             providers[v.id] = state;
             c_.metrics.provider_state(v.id, state);
-            any_up = any_up || v.state == routing::ProviderState::healthy || v.state == routing::ProviderState::degraded;
+            any_up =
+                any_up || v.state == routing::ProviderState::healthy || v.state == routing::ProviderState::degraded;
         }
         // Audits still work rules-only without a provider: that is degraded, not down.
         std::string status = !c_.ready ? "unhealthy" : any_up ? "healthy" : "degraded";
@@ -219,9 +238,13 @@ private:
         }
         json::array list;
         for (const auto& a : c_.store->audits(*limit, *offset))
-            list.push_back(json::object{{"audit_id", a.id}, {"created_at", a.created_at}, {"mode", a.mode},
-                                        {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
-                                        {"score", a.score}, {"findings", a.findings}});
+            list.push_back(
+                json::object{{"audit_id", a.id},
+                             {"created_at", a.created_at},
+                             {"mode", a.mode},
+                             {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
+                             {"score", a.score},
+                             {"findings", a.findings}});
         w.send(json_response(200, json::object{{"audits", list}, {"total", c_.store->audit_count()}}));
     }
 
@@ -241,7 +264,8 @@ private:
         if (!body) return;
         std::optional<std::string> provider;
         if (const auto* p = body->if_contains("provider"); p && !p->is_null()) {
-            if (!p->is_string()) return w.send(HttpServer::error(422, "invalid_field", "\"provider\" must be a string"));
+            if (!p->is_string())
+                return w.send(HttpServer::error(422, "invalid_field", "\"provider\" must be a string"));
             provider = std::string(p->get_string());
             auto ids = c_.router->provider_ids();
             if (std::find(ids.begin(), ids.end(), *provider) == ids.end())
@@ -250,8 +274,10 @@ private:
         const auto* source = body->if_contains("source");
         const auto* documents = body->if_contains("documents");
         if ((source == nullptr) == (documents == nullptr))
-            return w.send(HttpServer::error(422, "invalid_body", "give exactly one of \"source\": \"live\" or \"documents\""));
-        const bool stream = req.headers.count("accept") && req.headers.at("accept").find("text/event-stream") != std::string::npos;
+            return w.send(
+                HttpServer::error(422, "invalid_body", "give exactly one of \"source\": \"live\" or \"documents\""));
+        const bool stream =
+            req.headers.count("accept") && req.headers.at("accept").find("text/event-stream") != std::string::npos;
         if (stream && !w.start_stream(200, "text/event-stream")) return;
         auto progress = [&](const char* stage) {
             if (stream) w.write(sse("progress", json::object{{"stage", stage}}));
@@ -283,7 +309,8 @@ private:
                 if (known.empty())
                     return fail(w, stream, 422, "invalid_field", "unknown application \"" + std::string(app) + "\"");
                 if (!eps.is_object())
-                    return fail(w, stream, 422, "invalid_field", "documents." + std::string(app) + " must be an object");
+                    return fail(w, stream, 422, "invalid_field",
+                                "documents." + std::string(app) + " must be an object");
                 json::object docs;
                 for (const auto& [ep, doc] : eps.get_object()) {
                     auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return ep == e.name; });
@@ -348,7 +375,8 @@ private:
         for (const auto& m : messages->get_array())
             if (!m.is_object() || !m.get_object().contains("role") || !m.at("role").is_string() ||
                 !m.get_object().contains("content") || !m.at("content").is_string())
-                return w.send(HttpServer::error(422, "invalid_field", "every message needs string \"role\" and \"content\""));
+                return w.send(
+                    HttpServer::error(422, "invalid_field", "every message needs string \"role\" and \"content\""));
         struct Field {
             const char* name;
             bool (*ok)(const json::value&);
@@ -357,14 +385,18 @@ private:
         const Field fields[] = {
             {"model", [](const json::value& v) { return v.is_string(); }, "a string"},
             {"provider", [](const json::value& v) { return v.is_string(); }, "a string"},
-            {"format", [](const json::value& v) { return v.is_object() || (v.is_string() && v.get_string() == "json"); }, "\"json\" or a JSON Schema object"},
+            {"format",
+             [](const json::value& v) { return v.is_object() || (v.is_string() && v.get_string() == "json"); },
+             "\"json\" or a JSON Schema object"},
             {"temperature", [](const json::value& v) { return v.is_number(); }, "a number"},
-            {"max_tokens", [](const json::value& v) { return v.is_int64() && v.get_int64() > 0; }, "a positive integer"},
+            {"max_tokens", [](const json::value& v) { return v.is_int64() && v.get_int64() > 0; },
+             "a positive integer"},
             {"stream", [](const json::value& v) { return v.is_bool(); }, "true or false"},
         };
         for (const auto& f : fields)
             if (const auto* v = body->if_contains(f.name); v && !v->is_null() && !f.ok(*v))
-                return w.send(HttpServer::error(422, "invalid_field", std::string("\"") + f.name + "\" must be " + f.want));
+                return w.send(
+                    HttpServer::error(422, "invalid_field", std::string("\"") + f.name + "\" must be " + f.want));
         json::object request({{"messages", *messages}}, sp);
         for (const char* k : {"model", "format", "temperature", "max_tokens"})
             if (const auto* v = body->if_contains(k); v && !v->is_null()) request[k] = *v;
@@ -418,7 +450,8 @@ private:
         json::error_code ec;
         json::value resp = r.status.ok() ? json::parse(r.response_json, ec, sp) : json::value();
         if (r.status.ok() && (ec || !resp.is_object())) {
-            r.status = plugin::CallStatus{AUTOARR_ERR_INVALID_RESPONSE, 0, -1, 0, "the provider returned malformed JSON"};
+            r.status =
+                plugin::CallStatus{AUTOARR_ERR_INVALID_RESPONSE, 0, -1, 0, "the provider returned malformed JSON"};
         }
         if (!r.status.ok()) {
             record(r, {}, start);
@@ -445,11 +478,14 @@ private:
         u.at = util::utc_iso_millis(std::chrono::system_clock::now());
         u.provider = r.provider.empty() ? "none" : r.provider;
         u.outcome = r.status.ok() ? "ok" : std::string(plugin::code_name(r.status.code));
-        u.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        u.latency_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
         if (const auto* m = resp.if_contains("model"); m && m->is_string()) u.model = std::string(m->get_string());
         if (const auto* us = resp.if_contains("usage"); us && us->is_object()) {
-            if (const auto* p = us->get_object().if_contains("prompt_tokens"); p && p->is_int64()) u.prompt_tokens = p->get_int64();
-            if (const auto* c = us->get_object().if_contains("completion_tokens"); c && c->is_int64()) u.completion_tokens = c->get_int64();
+            if (const auto* p = us->get_object().if_contains("prompt_tokens"); p && p->is_int64())
+                u.prompt_tokens = p->get_int64();
+            if (const auto* c = us->get_object().if_contains("completion_tokens"); c && c->is_int64())
+                u.completion_tokens = c->get_int64();
         }
         if (r.status.ok()) {
             c_.metrics.tokens(u.provider, "prompt", u.prompt_tokens);

@@ -22,8 +22,8 @@ struct ApiContext {
     store::UsageWriter* usage = nullptr;  // where chat requests' usage rows go; nullptr: not recorded
     const audit::RuleSet* rules = nullptr;
     std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
-    std::string sample_stack;                        // for {"source": "sample"}: a stack directory
-    std::string api_token;                           // "" = no auth
+    std::string sample_stack;                       // for {"source": "sample"}: a stack directory
+    std::string api_token;                          // "" = no auth
     std::string version;
     Metrics metrics;
     std::atomic<bool> ready{false};

@@ -1,13 +1,12 @@
 #include "server/http_server.h"
 
 #include <array>
-#include <optional>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <optional>
 
 #include "server/socket_writer.h"
 #include "util/log.h"
@@ -94,8 +93,10 @@ public:
         for (const auto& [k, v] : r.headers) append_header(head, k, v);
         head += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
         const bool keep = keep_alive_ && !impl_.stopping.load();
-        if (!keep) head += "Connection: close\r\n";
-        else if (http10_) head += "Connection: keep-alive\r\n";
+        if (!keep)
+            head += "Connection: close\r\n";
+        else if (http10_)
+            head += "Connection: keep-alive\r\n";
         head += "\r\n";
         if (!raw_write({head, r.body})) keep_alive_ = false;
         if (!keep) keep_alive_ = false;
@@ -182,8 +183,10 @@ private:
             keep_alive_ = false;
         }
         --*impl_.in_flight;
-        if (keep_alive_ && !impl_.stopping.load()) read();
-        else close();
+        if (keep_alive_ && !impl_.stopping.load())
+            read();
+        else
+            close();
     }
 
     // After an early error answer (413, 431, 400, 408), keep reading and
@@ -249,7 +252,9 @@ HttpServer::HttpServer(const ServerOptions& options, Handler handler)
     port_ = impl_->acceptor.local_endpoint().port();
 }
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+HttpServer::~HttpServer() {
+    stop(std::chrono::milliseconds(0));
+}
 
 void HttpServer::start() {
     impl_->accept();

@@ -5,7 +5,8 @@
 namespace autoarr::server {
 
 const std::vector<double>& Metrics::buckets() {
-    static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                          0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
     return b;
 }
 
@@ -46,8 +47,8 @@ std::string Metrics::render() const {
          "# TYPE autoarr_http_request_duration_seconds histogram\n";
     for (const auto& [route, h] : histogram_) {
         for (std::size_t i = 0; i < buckets().size(); ++i)
-            o << "autoarr_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << buckets()[i] << "\"} "
-              << h[i] << "\n";
+            o << "autoarr_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << buckets()[i]
+              << "\"} " << h[i] << "\n";
         o << "autoarr_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << h.back() << "\n";
         o << "autoarr_http_request_duration_seconds_sum{route=\"" << route << "\"} " << latency_sum_.at(route) << "\n";
         o << "autoarr_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.back() << "\n";
@@ -55,7 +56,8 @@ std::string Metrics::render() const {
     o << "# HELP autoarr_provider_attempts_total Provider attempts by outcome.\n"
          "# TYPE autoarr_provider_attempts_total counter\n";
     for (const auto& [k, n] : attempts_)
-        o << "autoarr_provider_attempts_total{provider=\"" << k.first << "\",outcome=\"" << k.second << "\"} " << n << "\n";
+        o << "autoarr_provider_attempts_total{provider=\"" << k.first << "\",outcome=\"" << k.second << "\"} " << n
+          << "\n";
     o << "# HELP autoarr_provider_tokens_total Tokens by provider and kind.\n"
          "# TYPE autoarr_provider_tokens_total counter\n";
     for (const auto& [k, n] : tokens_)

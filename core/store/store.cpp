@@ -71,13 +71,22 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
         }
     } restore{db_};
     Transaction t(db_);
-    db_.prepare("INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) VALUES(?,?,?,?,?,?,?)")
-        .bind(1, a.id).bind(2, a.created_at).bind(3, a.mode)
-        .bind(4, a.provider).bind(5, a.score).bind(6, static_cast<int64_t>(findings.size())).bind(7, a.report_json)
+    db_.prepare(
+           "INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) VALUES(?,?,?,?,?,?,?)")
+        .bind(1, a.id)
+        .bind(2, a.created_at)
+        .bind(3, a.mode)
+        .bind(4, a.provider)
+        .bind(5, a.score)
+        .bind(6, static_cast<int64_t>(findings.size()))
+        .bind(7, a.report_json)
         .run();
     for (const auto& [rule, severity] : findings)
         db_.prepare("INSERT INTO findings(audit_id, rule_id, severity) VALUES(?,?,?)")
-            .bind(1, a.id).bind(2, rule).bind(3, severity).run();
+            .bind(1, a.id)
+            .bind(2, rule)
+            .bind(3, severity)
+            .run();
     t.commit();
 }
 
@@ -110,7 +119,10 @@ int64_t Store::audit_count() {
 void Store::record_health(const std::string& provider, const std::string& state, const std::string& reason) {
     std::lock_guard lock(mutex_);
     db_.prepare("INSERT INTO provider_health(provider, state, reason) VALUES(?,?,?)")
-        .bind(1, provider).bind(2, state).bind(3, reason).run();
+        .bind(1, provider)
+        .bind(2, state)
+        .bind(3, reason)
+        .run();
 }
 
 std::vector<std::pair<std::string, std::string>> Store::health_transitions(const std::string& provider) {
@@ -122,7 +134,9 @@ std::vector<std::pair<std::string, std::string>> Store::health_transitions(const
     return out;
 }
 
-void Store::record_usage(const UsageRow& u) { record_usage_batch({u}); }
+void Store::record_usage(const UsageRow& u) {
+    record_usage_batch({u});
+}
 
 void Store::record_usage_batch(const std::vector<UsageRow>& rows) {
     if (rows.empty()) return;
@@ -134,8 +148,13 @@ void Store::record_usage_batch(const std::vector<UsageRow>& rows) {
     for (const auto& u : rows) {
         s.reset();
         if (!u.at.empty()) s.bind(1, u.at);
-        s.bind(2, u.provider).bind(3, u.model).bind(4, u.prompt_tokens).bind(5, u.completion_tokens)
-            .bind(6, u.latency_ms).bind(7, u.outcome).run();
+        s.bind(2, u.provider)
+            .bind(3, u.model)
+            .bind(4, u.prompt_tokens)
+            .bind(5, u.completion_tokens)
+            .bind(6, u.latency_ms)
+            .bind(7, u.outcome)
+            .run();
     }
     t.commit();
 }
@@ -150,9 +169,12 @@ int64_t Store::usage_count() {
 std::string Store::default_path() {
     if (const char* p = std::getenv("AUTOARR_DB"); p && *p) return p;
     std::filesystem::path base;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".local" / "share";
-    else base = ".";
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        base = std::filesystem::path(h) / ".local" / "share";
+    else
+        base = ".";
     std::error_code ec;
     std::filesystem::create_directories(base / "autoarr", ec);
     return (base / "autoarr" / "autoarr.db").string();

@@ -39,12 +39,14 @@ public:
     explicit Store(const std::string& path);
 
     int schema_version();
-    void save_audit(const AuditRow& audit, const std::vector<std::pair<std::string, std::string>>& findings /* rule_id, severity */);
+    void save_audit(const AuditRow& audit,
+                    const std::vector<std::pair<std::string, std::string>>& findings /* rule_id, severity */);
     std::optional<AuditRow> audit(const std::string& id);
     std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
-    std::vector<std::pair<std::string, std::string>> health_transitions(const std::string& provider);  // (state, reason)
+    std::vector<std::pair<std::string, std::string>> health_transitions(
+        const std::string& provider);  // (state, reason)
     void record_usage(const UsageRow& u);
     // All rows in one transaction: all are stored, or none (throws SqliteError).
     void record_usage_batch(const std::vector<UsageRow>& rows);

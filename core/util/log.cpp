@@ -35,18 +35,30 @@ Sink& sink_storage() {
 
 }  // namespace
 
-Level threshold() { return static_cast<Level>(threshold_storage().load(std::memory_order_relaxed)); }
-void set_threshold(Level level) { threshold_storage().store(static_cast<int>(level)); }
-bool enabled(Level level) { return level != Level::off && level >= threshold(); }
+Level threshold() {
+    return static_cast<Level>(threshold_storage().load(std::memory_order_relaxed));
+}
+void set_threshold(Level level) {
+    threshold_storage().store(static_cast<int>(level));
+}
+bool enabled(Level level) {
+    return level != Level::off && level >= threshold();
+}
 
 std::string_view level_name(Level level) {
     switch (level) {
-        case Level::trace: return "trace";
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warn: return "warn";
-        case Level::error: return "error";
-        case Level::off: return "off";
+        case Level::trace:
+            return "trace";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info";
+        case Level::warn:
+            return "warn";
+        case Level::error:
+            return "error";
+        case Level::off:
+            return "off";
     }
     return "?";
 }

@@ -25,9 +25,17 @@ void set_sink(Sink sink);
 std::string_view level_name(Level level);
 bool parse_level(std::string_view text, Level& out);
 
-inline void info(std::string_view component, std::string_view msg) { write(Level::info, component, msg); }
-inline void warn(std::string_view component, std::string_view msg) { write(Level::warn, component, msg); }
-inline void error(std::string_view component, std::string_view msg) { write(Level::error, component, msg); }
-inline void debug(std::string_view component, std::string_view msg) { write(Level::debug, component, msg); }
+inline void info(std::string_view component, std::string_view msg) {
+    write(Level::info, component, msg);
+}
+inline void warn(std::string_view component, std::string_view msg) {
+    write(Level::warn, component, msg);
+}
+inline void error(std::string_view component, std::string_view msg) {
+    write(Level::error, component, msg);
+}
+inline void debug(std::string_view component, std::string_view msg) {
+    write(Level::debug, component, msg);
+}
 
 }  // namespace autoarr::log

@@ -15,9 +15,13 @@ json::object parse_object(std::string_view text, const char* what) {
     return std::move(v.get_object());
 }
 
-const json::value* field(const json::object& o, std::string_view k) { return o.if_contains(k); }
+const json::value* field(const json::object& o, std::string_view k) {
+    return o.if_contains(k);
+}
 
-std::string str(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
+std::string str(const json::value* v) {
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
 
 }  // namespace
 
@@ -66,7 +70,8 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
     body["model"] = model;
     int64_t max_tokens = s.max_tokens;
     if (const auto* mt = req.if_contains("max_tokens"); mt && !mt->is_null()) {
-        if (!mt->is_int64() || mt->get_int64() <= 0) throw std::invalid_argument("\"max_tokens\" must be a positive integer");
+        if (!mt->is_int64() || mt->get_int64() <= 0)
+            throw std::invalid_argument("\"max_tokens\" must be a positive integer");
         max_tokens = mt->get_int64();
     }
     body["max_tokens"] = max_tokens;
@@ -94,11 +99,13 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
     // The Messages API has no JSON mode: ask for it in the system prompt.
     if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
         std::string ask;
-        if (f->is_string() && f->get_string() == "json") ask = "Respond with a single JSON value and nothing else.";
+        if (f->is_string() && f->get_string() == "json")
+            ask = "Respond with a single JSON value and nothing else.";
         else if (f->is_object())
             ask = "Respond with a single JSON value that conforms to this JSON Schema, and nothing else:\n" +
                   json::serialize(*f);
-        else throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
+        else
+            throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
         system += (system.empty() ? "" : "\n\n") + ask;
     }
     if (!system.empty()) body["system"] = system;
@@ -122,8 +129,10 @@ namespace {
 void read_usage(const json::value* u, Usage& out) {
     if (!u || !u->is_object()) return;
     // Cumulative counts: overwrite, never add (PROTOCOLS.md §2.3).
-    if (const auto* i = u->get_object().if_contains("input_tokens"); i && i->is_int64()) out.input_tokens = i->get_int64();
-    if (const auto* o = u->get_object().if_contains("output_tokens"); o && o->is_int64()) out.output_tokens = o->get_int64();
+    if (const auto* i = u->get_object().if_contains("input_tokens"); i && i->is_int64())
+        out.input_tokens = i->get_int64();
+    if (const auto* o = u->get_object().if_contains("output_tokens"); o && o->is_int64())
+        out.output_tokens = o->get_int64();
 }
 }  // namespace
 
@@ -140,7 +149,8 @@ std::optional<Message> parse_message(std::string_view body) {
                 m.text += str(b.get_object().if_contains("text"));
     m.model = str(field(o, "model"));
     m.stop_reason = str(field(o, "stop_reason"));
-    if (const auto* ss = o.if_contains("stop_sequence"); ss && ss->is_string()) m.stop_sequence = std::string(ss->get_string());
+    if (const auto* ss = o.if_contains("stop_sequence"); ss && ss->is_string())
+        m.stop_sequence = std::string(ss->get_string());
     read_usage(o.if_contains("usage"), m.usage);
     return m;
 }
@@ -153,11 +163,14 @@ std::string normalise_stop_reason(std::string_view r) {
 
 namespace {
 json::object usage_object(const Usage& u) {
-    return json::object{{"prompt_tokens", u.input_tokens.value_or(0)}, {"completion_tokens", u.output_tokens.value_or(0)}};
+    return json::object{{"prompt_tokens", u.input_tokens.value_or(0)},
+                        {"completion_tokens", u.output_tokens.value_or(0)}};
 }
 }  // namespace
 
-std::string usage_json(const Usage& u) { return json::serialize(usage_object(u)); }
+std::string usage_json(const Usage& u) {
+    return json::serialize(usage_object(u));
+}
 
 json::object response_object(const Message& m, const std::string& fallback_model) {
     json::object o;
@@ -243,7 +256,8 @@ bool SseDecoder::line_done(const EventFn& on_event) {
             value = std::string_view(line_).substr(colon + 1);
             if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
         }
-        if (name == "event") event_ = std::string(value);
+        if (name == "event")
+            event_ = std::string(value);
         else if (name == "data") {
             if (has_data_) data_ += '\n';
             data_ += value;

@@ -3,7 +3,6 @@
 // retries by itself: it reports typed errors with retry-after and the host's
 // router decides (docs/routing.md).
 #include <autoarr/provider.hpp>
-
 #include <boost/json.hpp>
 #include <ctime>
 #include <memory>
@@ -26,7 +25,8 @@ Error api_error(int status, std::string_view body, const http::ResponseHead& hea
     claude::ApiError e = claude::parse_error(body);
     std::string request_id = e.request_id;
     if (const auto* h = head.find("request-id"); h && request_id.empty()) request_id = *h;
-    std::string msg = "claude: HTTP " + std::to_string(status) + (e.type.empty() ? "" : " " + e.type) + ": " + e.message;
+    std::string msg =
+        "claude: HTTP " + std::to_string(status) + (e.type.empty() ? "" : " " + e.type) + ": " + e.message;
     if (!request_id.empty()) msg += " (request-id " + request_id + ")";
 
     auto retry_after = claude::retry_after_ms(head.find("retry-after-ms"), head.find("retry-after"),
@@ -36,14 +36,20 @@ Error api_error(int status, std::string_view body, const http::ResponseHead& hea
     uint64_t flags = 0;
     bool retry = false;
     switch (status) {
-        case 400: code = AUTOARR_ERR_INVALID_ARGUMENT; break;
+        case 400:
+            code = AUTOARR_ERR_INVALID_ARGUMENT;
+            break;
         case 401:
         case 403:
             code = AUTOARR_ERR_AUTH_FAILED;
             flags |= AUTOARR_ERROR_FLAG_AUTH_FAILED;
             break;
-        case 404: code = AUTOARR_ERR_NOT_FOUND; break;
-        case 413: code = AUTOARR_ERR_REQUEST_TOO_LARGE; break;
+        case 404:
+            code = AUTOARR_ERR_NOT_FOUND;
+            break;
+        case 413:
+            code = AUTOARR_ERR_REQUEST_TOO_LARGE;
+            break;
         case 408:
         case 409:
             code = AUTOARR_ERR_BACKEND_ERROR;
@@ -70,7 +76,8 @@ Error api_error(int status, std::string_view body, const http::ResponseHead& hea
 Error stream_error(const claude::ApiError& e) {
     int32_t code = AUTOARR_ERR_BACKEND_ERROR;
     uint64_t flags = 0;
-    if (e.type == "overloaded_error" || e.type == "api_error" || e.type == "timeout_error") flags = AUTOARR_ERROR_FLAG_RETRYABLE;
+    if (e.type == "overloaded_error" || e.type == "api_error" || e.type == "timeout_error")
+        flags = AUTOARR_ERROR_FLAG_RETRYABLE;
     if (e.type == "rate_limit_error") {
         code = AUTOARR_ERR_RATE_LIMITED;
         flags = AUTOARR_ERROR_FLAG_RETRYABLE;
@@ -97,8 +104,8 @@ public:
         if (!url) throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: setting \"base_url\": " + why);
         // The key must never cross a network in clear.
         if (!url->tls && !url->is_loopback())
-            throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: base_url \"" + s.base_url +
-                                                        "\" is plain http to a non-loopback host; use https");
+            throw Error(AUTOARR_ERR_CONFIG_INVALID,
+                        "claude: base_url \"" + s.base_url + "\" is plain http to a non-loopback host; use https");
         std::string key = sdk::module_host().secret("api_key").value_or("");
         try {
             return std::make_unique<ClaudeProvider>(std::move(s), std::move(*url), std::move(key));

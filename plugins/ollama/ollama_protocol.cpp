@@ -33,7 +33,8 @@ Settings parse_settings(std::string_view text) {
     Settings s;
     json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
     if (const auto* v = o.if_contains("url")) {
-        if (!v->is_string() || v->get_string().empty()) throw std::invalid_argument("setting \"url\" must be a URL string");
+        if (!v->is_string() || v->get_string().empty())
+            throw std::invalid_argument("setting \"url\" must be a URL string");
         s.url = std::string(v->get_string());
     }
     if (const auto* v = o.if_contains("model")) {
@@ -87,9 +88,12 @@ ChatBody chat_body(std::string_view request_json, const Settings& settings, bool
     body["messages"] = std::move(out);
     body["stream"] = stream;
     if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
-        if (f->is_string() && f->get_string() == "json") body["format"] = "json";
-        else if (f->is_object()) body["format"] = *f;
-        else throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
+        if (f->is_string() && f->get_string() == "json")
+            body["format"] = "json";
+        else if (f->is_object())
+            body["format"] = *f;
+        else
+            throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
     }
     json::object options(sp);
     if (const auto* o = req.if_contains("options"); o && o->is_object()) options = o->get_object();
@@ -98,7 +102,8 @@ ChatBody chat_body(std::string_view request_json, const Settings& settings, bool
         options["temperature"] = t->to_number<double>();
     }
     if (const auto* mt = req.if_contains("max_tokens"); mt && !mt->is_null()) {
-        if (!mt->is_int64() || mt->get_int64() <= 0) throw std::invalid_argument("\"max_tokens\" must be a positive integer");
+        if (!mt->is_int64() || mt->get_int64() <= 0)
+            throw std::invalid_argument("\"max_tokens\" must be a positive integer");
         options["num_predict"] = mt->get_int64();
     }
     if (const auto* st = req.if_contains("stop"); st && !st->is_null()) {
@@ -128,7 +133,8 @@ std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
             c.content = std::string(content->get_string());
     if (const auto* r = o.if_contains("response"); r && r->is_string()) c.content = std::string(r->get_string());
     if (const auto* d = o.if_contains("done"); d && d->is_bool()) c.done = d->get_bool();
-    if (const auto* dr = o.if_contains("done_reason"); dr && dr->is_string()) c.done_reason = std::string(dr->get_string());
+    if (const auto* dr = o.if_contains("done_reason"); dr && dr->is_string())
+        c.done_reason = std::string(dr->get_string());
     if (const auto* p = o.if_contains("prompt_eval_count"); p && p->is_int64()) c.prompt_tokens = p->get_int64();
     if (const auto* e = o.if_contains("eval_count"); e && e->is_int64()) c.completion_tokens = e->get_int64();
     if (const auto* m = o.if_contains("model"); m && m->is_string()) c.model = std::string(m->get_string());
@@ -141,7 +147,9 @@ std::string normalise_finish_reason(std::string_view r) {
     return "error";
 }
 
-std::string usage_json(const ChatChunk& f) { return json::serialize(usage_object(f)); }
+std::string usage_json(const ChatChunk& f) {
+    return json::serialize(usage_object(f));
+}
 
 json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model) {
     json::object o;
@@ -183,7 +191,8 @@ std::string error_message(std::string_view body) {
     json::error_code ec;
     json::value v = json::parse(body, ec);
     if (!ec && v.is_object())
-        if (const auto* e = v.get_object().if_contains("error"); e && e->is_string()) return std::string(e->get_string());
+        if (const auto* e = v.get_object().if_contains("error"); e && e->is_string())
+            return std::string(e->get_string());
     std::string text(body.substr(0, 300));
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     return text.empty() ? "(empty body)" : text;

@@ -35,9 +35,9 @@ struct ChatBody {
 ChatBody chat_body(std::string_view request_json, const Settings& settings, bool stream);
 
 struct ChatChunk {
-    std::string content;           // message.content (thinking is never mixed in)
+    std::string content;  // message.content (thinking is never mixed in)
     bool done = false;
-    std::string done_reason;       // raw
+    std::string done_reason;  // raw
     std::optional<int64_t> prompt_tokens;
     std::optional<int64_t> completion_tokens;
     std::string model;

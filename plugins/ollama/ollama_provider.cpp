@@ -2,7 +2,6 @@
 // /api/pull), the default, private, local provider. Protocol facts:
 // tests/fixtures/PROTOCOLS.md §1.
 #include <autoarr/provider.hpp>
-
 #include <boost/json.hpp>
 #include <chrono>
 #include <memory>
@@ -33,19 +32,26 @@ Error from_status(int status, std::string_view body, const http::ResponseHead& h
         }
     }
     switch (status) {
-        case 400: return Error(AUTOARR_ERR_INVALID_ARGUMENT, msg, status);
-        case 401: return Error(AUTOARR_ERR_AUTH_FAILED, msg, status, -1, AUTOARR_ERROR_FLAG_AUTH_FAILED);
+        case 400:
+            return Error(AUTOARR_ERR_INVALID_ARGUMENT, msg, status);
+        case 401:
+            return Error(AUTOARR_ERR_AUTH_FAILED, msg, status, -1, AUTOARR_ERROR_FLAG_AUTH_FAILED);
         case 403:
             return Error(AUTOARR_ERR_PERMISSION_DENIED,
-                         msg + " (Ollama rejects Host headers it does not trust; use an IP address or localhost in "
-                               "OLLAMA_URL, or set OLLAMA_ORIGINS/OLLAMA_HOST on the server)",
+                         msg +
+                             " (Ollama rejects Host headers it does not trust; use an IP address or localhost in "
+                             "OLLAMA_URL, or set OLLAMA_ORIGINS/OLLAMA_HOST on the server)",
                          status);
-        case 404: return Error(AUTOARR_ERR_NOT_FOUND, msg, status);
-        case 413: return Error(AUTOARR_ERR_REQUEST_TOO_LARGE, msg, status);
+        case 404:
+            return Error(AUTOARR_ERR_NOT_FOUND, msg, status);
+        case 413:
+            return Error(AUTOARR_ERR_REQUEST_TOO_LARGE, msg, status);
         case 429:
-        case 503: return Error(AUTOARR_ERR_RATE_LIMITED, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
+        case 503:
+            return Error(AUTOARR_ERR_RATE_LIMITED, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
         default:
-            if (status >= 500) return Error(AUTOARR_ERR_BACKEND_ERROR, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
+            if (status >= 500)
+                return Error(AUTOARR_ERR_BACKEND_ERROR, msg, status, retry_after, AUTOARR_ERROR_FLAG_RETRYABLE);
             return Error(AUTOARR_ERR_BACKEND_ERROR, msg, status);
     }
 }
@@ -68,8 +74,7 @@ public:
         return std::make_unique<OllamaProvider>(std::move(s), std::move(*url));
     }
 
-    OllamaProvider(ollama::Settings s, http::BaseUrl url)
-        : s_(std::move(s)), client_(std::move(url), options()) {}
+    OllamaProvider(ollama::Settings s, http::BaseUrl url) : s_(std::move(s)), client_(std::move(url), options()) {}
 
     sdk::Capabilities capabilities() const override {
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
@@ -150,10 +155,11 @@ public:
             if (st.bad_line) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: " + *st.bad_line, 200);
             if (st.error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + *st.error, 200);
             if (!st.final_chunk)
-                throw Error(AUTOARR_ERR_INVALID_RESPONSE,
-                            "ollama: the stream ended without done:true (incomplete" +
-                                (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
-                            200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
+                throw Error(
+                    AUTOARR_ERR_INVALID_RESPONSE,
+                    "ollama: the stream ended without done:true (incomplete" +
+                        (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
+                    200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
             out.usage(ollama::usage_json(*st.final_chunk));
             json::object done = ollama::response_object("", *st.final_chunk, model);
             done.erase("content");
@@ -266,8 +272,8 @@ private:
         std::string last_status, error_body;
         std::optional<std::string> error;
         bool success = false;
-        auto deadline = Steady::now() + std::chrono::duration_cast<Steady::duration>(
-                                            std::chrono::duration<double>(s_.pull_timeout_s));
+        auto deadline = Steady::now() +
+                        std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s_.pull_timeout_s));
         auto on_line = [&](std::string_view line) {
             json::error_code ec;
             auto v = json::parse(line, ec);

@@ -3,7 +3,6 @@
  * plugin for one failure the host must reject (tests/plugin/loader_test.cpp).
  * Without any macro it is a complete, well-behaved echo provider. */
 #include <autoarr/provider.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,9 @@ static int32_t AUTOARR_CALL fx_startup(const autoarr_startup_args* args, autoarr
 #endif
 }
 
-static void AUTOARR_CALL fx_shutdown(void) { g_host = NULL; }
+static void AUTOARR_CALL fx_shutdown(void) {
+    g_host = NULL;
+}
 
 static int32_t AUTOARR_CALL fx_create(const char* cfg, size_t len, autoarr_instance** out, autoarr_error* err) {
     autoarr_instance* inst;
@@ -99,9 +100,9 @@ static int32_t AUTOARR_CALL count_bytes(void* user, const char* data, size_t len
 #ifdef FIXTURE_MISSING_SLOT
 __attribute__((unused))
 #endif
-static int32_t AUTOARR_CALL fx_complete(autoarr_instance* inst, const autoarr_call_context* call,
-                                        const char* req, size_t len, const autoarr_byte_sink* out,
-                                        autoarr_error* err) {
+static int32_t AUTOARR_CALL
+fx_complete(autoarr_instance* inst, const autoarr_call_context* call, const char* req, size_t len,
+            const autoarr_byte_sink* out, autoarr_error* err) {
     char buf[256];
     struct counter secret = {0};
     autoarr_byte_sink sink;
@@ -163,16 +164,23 @@ static autoarr_provider_table g_table = {
 #else
     sizeof(autoarr_provider_table),
 #endif
-    fx_startup, fx_shutdown, fx_create, fx_destroy, fx_caps, fx_health, NULL,
+    fx_startup,
+    fx_shutdown,
+    fx_create,
+    fx_destroy,
+    fx_caps,
+    fx_health,
+    NULL,
 #ifdef FIXTURE_MISSING_SLOT
     NULL, /* complete is required (fx_complete stays unused) */
 #else
     fx_complete,
 #endif
-    fx_stream, NULL};
+    fx_stream,
+    NULL};
 
-static const autoarr_plugin_info g_info = {AUTOARR_STRUCT_PLUGIN_INFO, sizeof(autoarr_plugin_info), FIXTURE_ID,
-                                           "Fixture (C)", "1.0.0", "test fixture", 50, 0};
+static const autoarr_plugin_info g_info = {
+    AUTOARR_STRUCT_PLUGIN_INFO, sizeof(autoarr_plugin_info), FIXTURE_ID, "Fixture (C)", "1.0.0", "test fixture", 50, 0};
 
 #ifndef FIXTURE_NO_ENTRY
 AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const autoarr_negotiate_input* in,
@@ -184,8 +192,8 @@ AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const auto
     (void)g_table;
     return AUTOARR_ERR_UNSUPPORTED;
 #else
-    int32_t rc = autoarr_fill_negotiate_output(in, out, AUTOARR_ABI_VERSION_1_0, AUTOARR_ABI_VERSION_1_0, &g_info,
-                                               &g_table);
+    int32_t rc =
+        autoarr_fill_negotiate_output(in, out, AUTOARR_ABI_VERSION_1_0, AUTOARR_ABI_VERSION_1_0, &g_info, &g_table);
 #if defined(FIXTURE_NULL_TABLE)
     out->table = NULL;
 #endif
@@ -197,5 +205,7 @@ AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const auto
 }
 #else
 /* Exports something, just not the entry point. */
-AUTOARR_PLUGIN_EXPORT int fixture_not_the_entry_point(void) { return g_info.struct_size + (int)g_table.struct_size; }
+AUTOARR_PLUGIN_EXPORT int fixture_not_the_entry_point(void) {
+    return g_info.struct_size + (int)g_table.struct_size;
+}
 #endif

@@ -2,7 +2,6 @@
 // with the FROZEN 1.0 provider.h first on the include path: proves that the
 // helper and a 1.0 plugin keep working in today's host.
 #include <autoarr/provider.hpp>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -23,8 +22,7 @@ public:
     std::string health(const autoarr::sdk::Call&) override { return R"({"status":"healthy"})"; }
     std::string complete(const autoarr::sdk::Call&, std::string_view request) override {
         if (request == "rate-limit")
-            throw autoarr::sdk::Error(AUTOARR_ERR_RATE_LIMITED, "slow down", 429, 7000,
-                                      AUTOARR_ERROR_FLAG_RETRYABLE);
+            throw autoarr::sdk::Error(AUTOARR_ERR_RATE_LIMITED, "slow down", 429, 7000, AUTOARR_ERROR_FLAG_RETRYABLE);
         if (request == "boom") throw std::logic_error("unexpected state");
         return R"({"content":"cpp echo","model":"fixture","finish_reason":"stop"})";
     }

@@ -11,7 +11,9 @@ namespace {
 
 namespace json = boost::json;
 
-std::string autoarr(const std::string& args) { return shell_quote(AUTOARR_BINARY) + " " + args; }
+std::string autoarr(const std::string& args) {
+    return shell_quote(AUTOARR_BINARY) + " " + args;
+}
 
 TEST(CliTest, VersionAndHelp) {
     auto v = run_process(autoarr("--version"));
@@ -51,9 +53,9 @@ TEST(CliTest, JsonListsRejectedPluginsWithReasons) {
     install_fixture(dir.path(), "b-bad", "fixture_missing_slot", "missing-slot");
     TempDir env_dir;
     install_fixture(env_dir.path(), "c", "fixture_good_c", "good-c");
-    auto r = run_process("AUTOARR_PLUGIN_PATH=" + shell_quote(env_dir.path().string()) + " " +
-                         autoarr("plugins list --json --no-builtin-plugins --plugin-dir " +
-                                 shell_quote(dir.path().string())));
+    auto r = run_process(
+        "AUTOARR_PLUGIN_PATH=" + shell_quote(env_dir.path().string()) + " " +
+        autoarr("plugins list --json --no-builtin-plugins --plugin-dir " + shell_quote(dir.path().string())));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json::array arr = json::parse(r.out).as_array();
     ASSERT_EQ(arr.size(), 3u);
@@ -72,8 +74,8 @@ TEST(CliTest, JsonListsRejectedPluginsWithReasons) {
 TEST(CliTest, TextListing) {
     TempDir dir;
     install_fixture(dir.path(), "a", "fixture_refuse", "refuse");
-    auto r = run_process(autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " +
-                                 shell_quote(dir.path().string())));
+    auto r = run_process(
+        autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " + shell_quote(dir.path().string())));
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("refuse"), std::string::npos);
     EXPECT_NE(r.out.find("rejected"), std::string::npos);
@@ -96,13 +98,15 @@ struct ScriptStack {
         install_fixture(plugins.path(), "b", "fixture_script_b", "script-b");
         write_file(conf.path() / "config.json",
                    R"({"routing": {"provider": "script-a", "fallback_order": ["script-b"]},
-                       "providers": {"script-a": )" + a_settings + R"(, "script-b": )" + b_settings + "}}");
+                       "providers": {"script-a": )" +
+                       a_settings + R"(, "script-b": )" + b_settings + "}}");
     }
     // env: assignments such as "LLM_PROVIDER=x" applied after the host's own are cleared.
     std::string run(const std::string& args, const std::string& env = "") const {
         return "env -u LLM_PROVIDER -u LLM_FALLBACK_ORDER " + env + " " + shell_quote(AUTOARR_BINARY) +
                " --log-level warn " + args + " --no-builtin-plugins --plugin-dir " +
-               shell_quote(plugins.path().string()) + " --config " + shell_quote((conf.path() / "config.json").string());
+               shell_quote(plugins.path().string()) + " --config " +
+               shell_quote((conf.path() / "config.json").string());
     }
 };
 
@@ -199,8 +203,8 @@ TEST(CliAuditTest, WithoutAModelServerItRunsRulesOnlyAndSaysHowToEnableOne) {
 TEST(CliAuditTest, SaveWritesARedactedSnapshotThatAuditsAgain) {
     TempDir out;
     auto saved = (out.path() / "snap").string();
-    auto r = run_process(audit_cmd("--from " + shell_quote(kSample) + " --no-llm --format json --save " +
-                                   shell_quote(saved)));
+    auto r = run_process(
+        audit_cmd("--from " + shell_quote(kSample) + " --no-llm --format json --save " + shell_quote(saved)));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string all;
     for (auto& e : std::filesystem::recursive_directory_iterator(saved))
@@ -217,8 +221,7 @@ TEST(CliAuditTest, SaveWritesARedactedSnapshotThatAuditsAgain) {
 
 TEST(CliAuditTest, OneBrokenAppIsAnErrorAndTheOthersAreAudited) {
     TempDir d;
-    for (const char* app : {"sabnzbd", "sonarr", "radarr"})
-        std::filesystem::copy(kSample + "/" + app, d.path() / app);
+    for (const char* app : {"sabnzbd", "sonarr", "radarr"}) std::filesystem::copy(kSample + "/" + app, d.path() / app);
     write_file(d.path() / "sonarr" / "config_host.json", "{not json");
     write_file(d.path() / "radarr" / "rootfolder.json", "{\"an\": \"object\"}");
     auto r = run_process(audit_cmd("--from " + shell_quote(d.path().string()) + " --no-llm --format json"));

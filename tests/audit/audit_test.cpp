@@ -49,7 +49,8 @@ protected:
         routing::RouterOptions o;
         o.order = {"script-a"};
         return std::make_unique<routing::Router>(
-            std::vector<routing::ProviderSpec>{{registry_->find("script-a"), json::serialize(json::object{{"contents", arr}}), {}}},
+            std::vector<routing::ProviderSpec>{
+                {registry_->find("script-a"), json::serialize(json::object{{"contents", arr}}), {}}},
             o);
     }
     AuditReport audit(routing::Router* router) {
@@ -73,7 +74,8 @@ TEST_F(AuditTest, RulesOnlyWhenNoProviderAndItSaysWhy) {
     EXPECT_EQ(r.findings.size(), 91u);
     EXPECT_EQ(r.score, 0);
     auto j = json::parse(report_json(r)).as_object();
-    for (const char* k : {"audit_id", "created_at", "mode", "provider", "attempts", "score", "applications", "findings"})
+    for (const char* k :
+         {"audit_id", "created_at", "mode", "provider", "attempts", "score", "applications", "findings"})
         EXPECT_TRUE(j.contains(k)) << k;
     EXPECT_TRUE(j.at("provider").is_null());
     EXPECT_EQ(j.at("findings").as_array()[0].at("origin"), "rules");
@@ -88,8 +90,8 @@ TEST_F(AuditTest, FencedAnswerIsAppliedAndInventionsDropped) {
     EXPECT_EQ(find(r, "SAB-SEC-01")->impact, "Anyone can read your usenet password.");
     EXPECT_EQ(find(r, "SON-SEC-02")->explanation, "External auth.");  // keys and ids in any case
     EXPECT_EQ(r.enrichment.explained, 2);
-    EXPECT_EQ(r.enrichment.dropped_unknown_rule, 1);   // NOPE-99 did not fire
-    EXPECT_EQ(r.enrichment.dropped_unknown_path, 1);   // inventedSetting is not in the documents
+    EXPECT_EQ(r.enrichment.dropped_unknown_rule, 1);  // NOPE-99 did not fire
+    EXPECT_EQ(r.enrichment.dropped_unknown_path, 1);  // inventedSetting is not in the documents
     EXPECT_EQ(r.enrichment.added, 1);
     const Finding* extra = find(r, "LLM-1");
     ASSERT_NE(extra, nullptr);
@@ -151,16 +153,16 @@ TEST_F(AuditTest, TheModelNeverSeesASecret) {
     });
     routing::RouterOptions o;
     o.order = {"ollama"};
-    routing::Router router({{test::builtin_plugin("ollama"), R"({"url":")" + server.url() + R"(","model":"llama3.2"})", {}}},
-                           o);
+    routing::Router router(
+        {{test::builtin_plugin("ollama"), R"({"url":")" + server.url() + R"(","model":"llama3.2"})", {}}}, o);
     auto r = audit(&router);
     ASSERT_EQ(r.mode, "llm") << r.mode_reason;
     EXPECT_EQ(r.provider, "ollama");
     std::string sent;
     for (const auto& req : server.requests()) sent += req.body;
     EXPECT_NE(sent.find("SAB-SEC-01"), std::string::npos);  // the findings went out
-    for (const char* secret : {"9b1e4c7a2f6d4e0b8a3c5d7e9f1a2b3c", "2e7d9a4c6b1f4d3e8c0a5b7d9e1f3a2c", "usenetuser",
-                               "blockuser"})
+    for (const char* secret :
+         {"9b1e4c7a2f6d4e0b8a3c5d7e9f1a2b3c", "2e7d9a4c6b1f4d3e8c0a5b7d9e1f3a2c", "usenetuser", "blockuser"})
         EXPECT_EQ(sent.find(secret), std::string::npos) << secret;
     std::string report = report_json(r) + report_markdown(r) + report_text(r, false);
     EXPECT_EQ(report.find("9b1e4c7a2f6d4e0b8a3c5d7e9f1a2b3c"), std::string::npos);

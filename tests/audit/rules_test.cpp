@@ -96,8 +96,8 @@ TEST(RulesTest, RedactionKeepsRulesHonestAndRemovesSecrets) {
     int n = redact(docs);
     EXPECT_GE(n, 5);
     std::string text = json::serialize(docs);
-    for (const char* secret : {"9b1e4c7a2f6d4e0b8a3c5d7e9f1a2b3c", "2e7d9a4c6b1f4d3e8c0a5b7d9e1f3a2c", "testkey",
-                               "usenetuser"})
+    for (const char* secret :
+         {"9b1e4c7a2f6d4e0b8a3c5d7e9f1a2b3c", "2e7d9a4c6b1f4d3e8c0a5b7d9e1f3a2c", "testkey", "usenetuser"})
         EXPECT_EQ(text.find(secret), std::string::npos) << secret;
     // Empty values stay empty, so every rule but the key-quality ones (which need the
     // key itself and so run on live documents before redaction) gives the same answer.
@@ -129,7 +129,8 @@ TEST(RulesTest, BrokenRuleFilesAreRejectedWithTheRuleId) {
 
 TEST(ExpressionTest, QuirksOfTheRealApis) {
     json::object docs = json::parse(R"({"sabnzbd":{"get_config":{"config":{"misc":{
-        "a":0,"b":true,"c":"1","d":"","e":false,"cache":"1G","port":"8080","list":[]}}}}})").as_object();
+        "a":0,"b":true,"c":"1","d":"","e":false,"cache":"1G","port":"8080","list":[]}}}}})")
+                            .as_object();
     Scope s;
     s.documents = &docs;
     auto eval = [&](const char* e) { return evaluate(json::parse(e), s); };
@@ -137,13 +138,14 @@ TEST(ExpressionTest, QuirksOfTheRealApis) {
     EXPECT_TRUE(truthy(eval(R"({"on":"$sab.misc.b"})")));
     EXPECT_TRUE(truthy(eval(R"({"on":"$sab.misc.c"})")));
     EXPECT_TRUE(truthy(eval(R"({"off":"$sab.misc.e"})")));
-    EXPECT_FALSE(truthy(eval(R"({"off":"$sab.misc.missing"})")));  // missing is not "off"
+    EXPECT_FALSE(truthy(eval(R"({"off":"$sab.misc.missing"})")));    // missing is not "off"
     EXPECT_TRUE(truthy(eval(R"({"eq":["$sab.misc.port",8080]})")));  // string vs integer
     EXPECT_TRUE(truthy(eval(R"({"ge":[{"size":"$sab.misc.cache"},1073741824]})")));
     EXPECT_TRUE(truthy(eval(R"({"empty":"$sab.misc.list"})")));
     EXPECT_EQ(*eval(R"({"sab_cat_path":["/data/complete","tv*"]})"), json::value("/data/complete/tv"));
     EXPECT_EQ(*eval(R"({"sab_cat_path":["/data/complete","/movies"]})"), json::value("/movies"));
-    EXPECT_EQ(*eval(R"({"remap":["/downloads/complete/tv","/downloads/","/mnt/dl/"]})"), json::value("/mnt/dl/complete/tv"));
+    EXPECT_EQ(*eval(R"({"remap":["/downloads/complete/tv","/downloads/","/mnt/dl/"]})"),
+              json::value("/mnt/dl/complete/tv"));
     EXPECT_TRUE(truthy(eval(R"({"inside":["/tv/.recycle","/tv/"]})")));
     EXPECT_FALSE(truthy(eval(R"({"inside":["/tvshows","/tv"]})")));
     EXPECT_TRUE(truthy(eval(R"({"is_public_host":"sab.example.com"})")));

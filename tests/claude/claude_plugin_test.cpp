@@ -23,9 +23,15 @@ const ManifestFixtures& fixtures() {
     static const ManifestFixtures f("anthropic");
     return f;
 }
-json::object entry(const std::string& file) { return fixtures().entry(file); }
-FixtureResponse from_manifest(const std::string& file) { return fixtures().response(file); }
-std::string exp_str(const std::string& file, const char* key) { return fixtures().expected(file, key); }
+json::object entry(const std::string& file) {
+    return fixtures().entry(file);
+}
+FixtureResponse from_manifest(const std::string& file) {
+    return fixtures().response(file);
+}
+std::string exp_str(const std::string& file, const char* key) {
+    return fixtures().expected(file, key);
+}
 
 class ClaudeTest : public ::testing::Test {
 protected:
@@ -40,17 +46,18 @@ protected:
             if (name == "api_key" && !key_.empty()) return key_;
             return std::nullopt;
         };
-        server_ = std::make_unique<FixtureServer>(FixtureServer::Tls{certs_->path("server.pem"), certs_->path("server.key")});
+        server_ =
+            std::make_unique<FixtureServer>(FixtureServer::Tls{certs_->path("server.pem"), certs_->path("server.key")});
     }
     void TearDown() override { plugin_->host_context().secret = nullptr; }
 
     std::unique_ptr<plugin::Instance> make(const std::string& url = "", const std::string& ca = "") {
         plugin::CallStatus st;
-        auto inst = plugin::Instance::create(
-            plugin_,
-            R"({"base_url":")" + (url.empty() ? server_->url() : url) + R"(","ca_file":")" +
-                (ca.empty() ? certs_->ca() : ca) + R"(","model":"claude-sonnet-4-5-20250929"})",
-            st);
+        auto inst = plugin::Instance::create(plugin_,
+                                             R"({"base_url":")" + (url.empty() ? server_->url() : url) +
+                                                 R"(","ca_file":")" + (ca.empty() ? certs_->ca() : ca) +
+                                                 R"(","model":"claude-sonnet-4-5-20250929"})",
+                                             st);
         EXPECT_TRUE(st.ok()) << st.message;
         return inst;
     }
@@ -126,8 +133,9 @@ TEST_F(ClaudeTest, NonStreamMessages) {
 }
 
 TEST_F(ClaudeTest, StreamsAssembleTheExpectedText) {
-    for (std::string file : {"stream_basic.sse", "stream_basic_padded.sse", "stream_basic_crlf.sse", "stream_utf8.sse",
-                             "stream_utf8_escaped.sse", "stream_json_fenced.sse", "stream_thinking_and_unknown_event.sse"}) {
+    for (std::string file :
+         {"stream_basic.sse", "stream_basic_padded.sse", "stream_basic_crlf.sse", "stream_utf8.sse",
+          "stream_utf8_escaped.sse", "stream_json_fenced.sse", "stream_thinking_and_unknown_event.sse"}) {
         SCOPED_TRACE(file);
         serve(file);
         auto r = stream_call(*make(), chat_request("hi"));
@@ -240,7 +248,8 @@ TEST_F(ClaudeTest, HttpErrorsByStatusAndType) {
         EXPECT_EQ(st.http_status, entry(c.file).at("status").as_int64());
         auto headers = entry(c.file).at("headers").as_object();
         if (headers.contains("request-id")) {
-            EXPECT_NE(st.message.find(std::string(headers.at("request-id").as_string())), std::string::npos) << st.message;
+            EXPECT_NE(st.message.find(std::string(headers.at("request-id").as_string())), std::string::npos)
+                << st.message;
         }
         auto e = entry(c.file).at("expected").as_object();
         if (e.contains("error_type")) {
@@ -365,13 +374,13 @@ TEST_F(ClaudeTest, CancellationAndDeadline) {
 
 TEST(ClaudeManifest, EveryFixtureIsAccountedFor) {
     // SKIP-LIST-BEGIN
-    const std::set<std::string> skipped = {
-        // Endpoints this client does not call (single model lookup, token counting),
-        // and the retry vectors, checked by claude_protocol_test.
-        "model_get.json", "count_tokens.json"};
+    const std::set<std::string> skipped = {// Endpoints this client does not call (single model lookup, token counting),
+                                           // and the retry vectors, checked by claude_protocol_test.
+                                           "model_get.json", "count_tokens.json"};
     // SKIP-LIST-END
     std::string sources = fixture_bytes("../claude/claude_plugin_test.cpp");
-    sources.erase(sources.find("// SKIP-LIST-BEGIN"), sources.find("// SKIP-LIST-END") - sources.find("// SKIP-LIST-BEGIN"));
+    sources.erase(sources.find("// SKIP-LIST-BEGIN"),
+                  sources.find("// SKIP-LIST-END") - sources.find("// SKIP-LIST-BEGIN"));
     const json::value manifest = json::parse(fixture_bytes("anthropic/manifest.json"));  // outlives the loop
     for (const auto& e : manifest.at("entries").as_array()) {
         std::string file(e.at("file").as_string());

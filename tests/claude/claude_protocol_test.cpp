@@ -1,8 +1,9 @@
+#include "claude_protocol.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include "claude_protocol.h"
 #include "support/fixture_server.h"
 
 namespace autoarr::claude {
@@ -70,7 +71,8 @@ TEST(ClaudeProtocol, StopReasons) {
 
 TEST(ClaudeProtocol, FormatAsksForJsonInTheSystemPrompt) {
     Settings s;
-    auto body = json::parse(messages_body(R"({"messages":[{"role":"user","content":"x"}],"format":"json"})", s, false).body);
+    auto body =
+        json::parse(messages_body(R"({"messages":[{"role":"user","content":"x"}],"format":"json"})", s, false).body);
     EXPECT_NE(std::string(body.at("system").as_string()).find("JSON"), std::string::npos);
     EXPECT_THROW(messages_body(R"({"messages":[{"role":"system","content":"only system"}]})", s, false),
                  std::invalid_argument);

@@ -1,9 +1,10 @@
 // Configuration precedence (flag > env > file > default), the original's
 // variable names and aliases, per-plugin sections, secrets kept out of
 // settings, and invalid values named.
+#include "config/config.h"
+
 #include <gtest/gtest.h>
 
-#include "config/config.h"
 #include "support/temp_dir.h"
 
 namespace autoarr::config {
@@ -51,15 +52,17 @@ TEST(ConfigTest, BooleansInAnyCase) {
 TEST(ConfigTest, OllamaUrlAliasAndPrecedence) {
     EXPECT_EQ(load_with({{"OLLAMA_BASE_URL", "http://b:1"}}).providers["ollama"].settings.at("url"), "http://b:1");
     EXPECT_EQ(load_with({{"OLLAMA_BASE_URL", "http://b:1"}, {"OLLAMA_URL", "http://a:1"}})
-                  .providers["ollama"].settings.at("url"),
+                  .providers["ollama"]
+                  .settings.at("url"),
               "http://a:1");
 }
 
 TEST(ConfigTest, ClaudeKeyAliasGoesToSecretsNotSettings) {
     auto c = load_with({{"ANTHROPIC_API_KEY", "sk-ant-1"}});
     EXPECT_EQ(c.providers["claude"].secrets.at("api_key"), "sk-ant-1");
-    EXPECT_EQ(load_with({{"ANTHROPIC_API_KEY", "b"}, {"CLAUDE_API_KEY", "a"}}).providers["claude"].secrets.at("api_key"),
-              "a");
+    EXPECT_EQ(
+        load_with({{"ANTHROPIC_API_KEY", "b"}, {"CLAUDE_API_KEY", "a"}}).providers["claude"].secrets.at("api_key"),
+        "a");
     EXPECT_EQ(boost::json::serialize(c.providers["claude"].settings).find("sk-ant"), std::string::npos);
 }
 

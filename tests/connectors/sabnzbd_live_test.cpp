@@ -32,10 +32,16 @@ protected:
         port_ = free_port();
         url_ = "http://127.0.0.1:" + std::to_string(port_);
         auto ini = dir_.path() / "sabnzbd.ini";
-        test::write_file(ini, "[misc]\napi_key = " + kKey + "\nnzb_key = fedcba9876543210fedcba9876543210\n"
-                              "host = 127.0.0.1\nport = " + std::to_string(port_) + "\n"
-                              "download_dir = " + (dir_.path() / "incomplete").string() + "\n"
-                              "complete_dir = " + (dir_.path() / "complete").string() + "\n");
+        test::write_file(ini, "[misc]\napi_key = " + kKey +
+                                  "\nnzb_key = fedcba9876543210fedcba9876543210\n"
+                                  "host = 127.0.0.1\nport = " +
+                                  std::to_string(port_) +
+                                  "\n"
+                                  "download_dir = " +
+                                  (dir_.path() / "incomplete").string() +
+                                  "\n"
+                                  "complete_dir = " +
+                                  (dir_.path() / "complete").string() + "\n");
         sab_ = std::make_unique<test::ChildProcess>(
             std::vector<std::string>{"sabnzbdplus", "-f", ini.string(), "-s", "127.0.0.1:" + std::to_string(port_),
                                      "-b", "0"},
@@ -84,8 +90,8 @@ protected:
 TEST_F(SabnzbdLive, MisconfigurationsMadeThroughItsApiAreFound) {
     auto before = audit_ids();
     EXPECT_TRUE(before.count("SAB-VER-01"));  // Debian's 3.x is older than 4
-    const char* planted[] = {"SAB-REL-01", "SAB-PERF-01", "SAB-SEC-04", "SAB-SEC-07", "SAB-SEC-10", "SAB-PERF-03",
-                             "SAB-PERF-08"};
+    const char* planted[] = {"SAB-REL-01", "SAB-PERF-01", "SAB-SEC-04", "SAB-SEC-07",
+                             "SAB-SEC-10", "SAB-PERF-03", "SAB-PERF-08"};
     for (const char* id : planted) EXPECT_FALSE(before.count(id)) << id << " fired on a fresh SABnzbd";
 
     // inet_exposure is not settable through the API (SABnzbd protects it), so

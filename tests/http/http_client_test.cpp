@@ -1,10 +1,9 @@
 // The plugins' HTTP client against a real loopback server: the request it
 // writes (by hand, see client.cpp), header injection refused before any byte
 // is sent, and connection reuse.
-#include "http/client.h"
-
 #include <gtest/gtest.h>
 
+#include "http/client.h"
 #include "support/fixture_server.h"
 
 namespace autoarr::test {

@@ -21,9 +21,15 @@ const ManifestFixtures& fixtures() {
     static const ManifestFixtures f("ollama");
     return f;
 }
-json::object manifest_entry(const std::string& file) { return fixtures().entry(file); }
-std::string expected(const std::string& file, const char* key) { return fixtures().expected(file, key); }
-FixtureResponse from_manifest(const std::string& file) { return fixtures().response(file); }
+json::object manifest_entry(const std::string& file) {
+    return fixtures().entry(file);
+}
+std::string expected(const std::string& file, const char* key) {
+    return fixtures().expected(file, key);
+}
+FixtureResponse from_manifest(const std::string& file) {
+    return fixtures().response(file);
+}
 
 class OllamaTest : public ::testing::Test {
 protected:
@@ -271,7 +277,8 @@ TEST_F(OllamaTest, MissingModelWithoutAutoDownloadIsNotFound) {
 
 TEST_F(OllamaTest, PullOfAnUnknownModelFails) {
     serve_chat("errors/404_model_not_found.json");
-    server_.on("POST", "/api/pull", [](const ReceivedRequest&) { return from_manifest("pull_stream_not_found.ndjson"); });
+    server_.on("POST", "/api/pull",
+               [](const ReceivedRequest&) { return from_manifest("pull_stream_not_found.ndjson"); });
     std::string out;
     auto st = complete(*make(R"(,"auto_download":true)"), out);
     EXPECT_EQ(st.code, AUTOARR_ERR_NOT_FOUND);
@@ -295,8 +302,9 @@ TEST_F(OllamaTest, KeepAliveReusesOneConnectionAndSendsAHostOllamaAccepts) {
 TEST_F(OllamaTest, RequestMapping) {
     serve_chat("chat_nonstream.json");
     std::string out;
-    auto st = complete(*make(R"(,"keep_alive":"10m")"), out,
-                       R"({"model":"qwen3:8b","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],
+    auto st = complete(
+        *make(R"(,"keep_alive":"10m")"), out,
+        R"({"model":"qwen3:8b","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],
                           "temperature":0.2,"max_tokens":64,"stop":["\n\n"],"format":{"type":"object"},
                           "options":{"seed":7,"num_ctx":8192}})");
     ASSERT_TRUE(st.ok()) << st.message;
@@ -386,11 +394,17 @@ TEST(OllamaManifest, EveryFixtureIsAccountedFor) {
     // SKIP-LIST-BEGIN
     const std::set<std::string> skipped = {
         // OpenAI-compatible and model-management endpoints this client does not call.
-        "openai_chat_completion.json", "openai_chat_stream.sse", "errors/openai_404_model_not_found.json",
-        "ps.json", "ps_empty.json", "show.json", "version.json", "root.txt"};
+        "openai_chat_completion.json",
+        "openai_chat_stream.sse",
+        "errors/openai_404_model_not_found.json",
+        "ps.json",
+        "ps_empty.json",
+        "show.json",
+        "version.json",
+        "root.txt"};
     // SKIP-LIST-END
-    std::string test_sources = fixture_bytes("../ollama/ollama_plugin_test.cpp") +
-                               fixture_bytes("../ollama/ollama_protocol_test.cpp");
+    std::string test_sources =
+        fixture_bytes("../ollama/ollama_plugin_test.cpp") + fixture_bytes("../ollama/ollama_protocol_test.cpp");
     auto begin = test_sources.find("// SKIP-LIST-BEGIN"), end = test_sources.find("// SKIP-LIST-END");
     ASSERT_TRUE(begin != std::string::npos && end != std::string::npos);
     test_sources.erase(begin, end - begin);

@@ -1,10 +1,11 @@
 // Ollama protocol mapping and NDJSON framing, without sockets.
+#include "ollama_protocol.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "http/line_splitter.h"
-#include "ollama_protocol.h"
 #include "support/fixture_server.h"
 
 namespace autoarr::ollama {
@@ -59,7 +60,8 @@ TEST(OllamaProtocol, LoadAndUnloadAreStops) {
 TEST(OllamaProtocol, SplitterSurvivesEveryOffsetOfTheUtf8Stream) {
     const std::string body = fixture_bytes("ollama/chat_stream_utf8.ndjson");
     const std::string want = assemble(body, {body.size()}, nullptr);
-    for (std::size_t cut = 1; cut < body.size(); ++cut) ASSERT_EQ(assemble(body, {cut, body.size() - cut}, nullptr), want);
+    for (std::size_t cut = 1; cut < body.size(); ++cut)
+        ASSERT_EQ(assemble(body, {cut, body.size() - cut}, nullptr), want);
 }
 
 TEST(OllamaProtocol, SplitterLimitsLineLength) {

@@ -1,11 +1,12 @@
 // Calls through the real ABI into real fixture plugins: inputs borrowed,
 // outputs copied through sinks, secrets through host services, errors and
 // exceptions turned into typed statuses, streams delivered as events.
+#include "plugin/instance.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "plugin/instance.h"
 #include "plugin/plugin_registry.h"
 #include "support/plugin_dir.h"
 

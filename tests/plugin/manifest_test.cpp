@@ -1,8 +1,7 @@
-#include <gtest/gtest.h>
+#include "plugin/manifest.h"
 
 #include <autoarr/provider.h>
-
-#include "plugin/manifest.h"
+#include <gtest/gtest.h>
 
 namespace autoarr::plugin {
 namespace {

@@ -1,13 +1,14 @@
 // The router against two real scriptable provider plugins (script-a is the
 // primary, script-b the fallback). Time-dependent behaviour runs on a
 // virtual clock, so "waits 7 s" is checked exactly and instantly.
+#include "routing/router.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <thread>
 
 #include "routing/health_monitor.h"
-#include "routing/router.h"
 #include "support/plugin_dir.h"
 #include "util/log.h"
 
@@ -34,10 +35,9 @@ protected:
     std::unique_ptr<Router> make(const std::string& a_config, const std::string& b_config = "{}",
                                  RouterOptions options = {}) {
         if (options.order.empty()) options.order = {"script-a", "script-b"};
-        return std::make_unique<Router>(
-            std::vector<ProviderSpec>{{registry_->find("script-a"), a_config, {}},
-                                      {registry_->find("script-b"), b_config, {}}},
-            std::move(options), clock_);
+        return std::make_unique<Router>(std::vector<ProviderSpec>{{registry_->find("script-a"), a_config, {}},
+                                                                  {registry_->find("script-b"), b_config, {}}},
+                                        std::move(options), clock_);
     }
 
     RouteResult complete(Router& r, std::optional<std::string> provider = std::nullopt) {
@@ -281,9 +281,10 @@ TEST_F(RouterTest, HealthChecksDuringConcurrentRoutingAreRaceFree) {
     o.order = {"script-a", "script-b"};
     o.retry.max_retries = 0;
     o.breaker = BreakerConfig{1000000, 1ms, 1ms, 1};  // keep routing to the failing primary
-    Router r({{registry_->find("script-a"), R"({"always_fail":true,"retryable":false,"fail_code":"BACKEND_ERROR"})", {}},
-              {registry_->find("script-b"), "{}", {}}},
-             o);
+    Router r(
+        {{registry_->find("script-a"), R"({"always_fail":true,"retryable":false,"fail_code":"BACKEND_ERROR"})", {}},
+         {registry_->find("script-b"), "{}", {}}},
+        o);
     std::atomic<int> ok{0};
     {
         HealthMonitor monitor(r, 1ms);

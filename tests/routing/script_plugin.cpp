@@ -5,9 +5,8 @@
 //    "stream_tokens": K, "stream_fail_after": k, "content": "...",
 //    "contents": ["answer 1", "answer 2", ...], "healthy_after_ms": T}
 // list_models reports {"calls": n} so tests count real calls.
-#include <autoarr/provider.hpp>
-
 #include <atomic>
+#include <autoarr/provider.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <map>
@@ -44,7 +43,8 @@ public:
         auto num = [&](const char* k, int64_t d) { return o.contains(k) ? o.at(k).to_number<int64_t>() : d; };
         auto flag = [&](const char* k, bool d) { return o.contains(k) ? o.at(k).as_bool() : d; };
         p->fail_times_ = num("fail_times", 0);
-        p->fail_code_ = code_from(o.contains("fail_code") ? std::string_view(o.at("fail_code").as_string()) : "UNAVAILABLE");
+        p->fail_code_ =
+            code_from(o.contains("fail_code") ? std::string_view(o.at("fail_code").as_string()) : "UNAVAILABLE");
         p->retryable_ = flag("retryable", true);
         p->retry_after_ms_ = num("retry_after_ms", -1);
         p->always_fail_ = flag("always_fail", false);
@@ -71,7 +71,8 @@ public:
     std::string complete(const autoarr::sdk::Call& call, std::string_view) override {
         int64_t n = maybe_fail(call);
         // "contents": answers in turn (the last one repeats); else "content".
-        std::string content = contents_.empty() ? content_ : contents_[std::min<std::size_t>(n - 1, contents_.size() - 1)];
+        std::string content =
+            contents_.empty() ? content_ : contents_[std::min<std::size_t>(n - 1, contents_.size() - 1)];
         return json::serialize(json::object{{"content", content}, {"model", "script"}, {"finish_reason", "stop"}});
     }
     void stream(const autoarr::sdk::Call& call, std::string_view, autoarr::sdk::StreamWriter& out) override {

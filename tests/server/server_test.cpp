@@ -40,8 +40,9 @@ public:
         : port_(free_port()) {
         std::vector<std::string> argv = {"env"};
         argv.insert(argv.end(), env.begin(), env.end());
-        argv.insert(argv.end(), {AUTOARR_BINARY, "--log-level", "warn", "serve", "--listen",
-                                 "127.0.0.1:" + std::to_string(port_), "--db", db.string(), "--health-interval", "0.2"});
+        argv.insert(argv.end(),
+                    {AUTOARR_BINARY, "--log-level", "warn", "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
+                     "--db", db.string(), "--health-interval", "0.2"});
         argv.insert(argv.end(), args.begin(), args.end());
         log_ = (db.parent_path() / ("serve-" + std::to_string(port_) + ".log")).string();
         proc_ = std::make_unique<ChildProcess>(argv, log_);
@@ -86,7 +87,8 @@ std::string sample_documents() {
     json::object docs;
     for (const char* app : {"sabnzbd", "sonarr", "radarr"}) {
         json::object eps;
-        for (const auto& e : std::filesystem::directory_iterator(std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack/" + app))
+        for (const auto& e :
+             std::filesystem::directory_iterator(std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack/" + app))
             if (e.path().extension() == ".json") eps[e.path().stem().string()] = json::parse(read_file(e.path()));
         docs[app] = std::move(eps);
     }
@@ -211,8 +213,8 @@ TEST_F(ServerTest, BearerTokenProtectsTheApi) {
 }
 
 TEST_F(ServerTest, RefusesToListenBeyondLoopbackWithoutAToken) {
-    auto r = run_process("env -u AUTOARR_API_TOKEN " + shell_quote(AUTOARR_BINARY) +
-                         " serve --listen 0.0.0.0:0 --db " + shell_quote((dir_.path() / "x.db").string()));
+    auto r = run_process("env -u AUTOARR_API_TOKEN " + shell_quote(AUTOARR_BINARY) + " serve --listen 0.0.0.0:0 --db " +
+                         shell_quote((dir_.path() / "x.db").string()));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("without AUTOARR_API_TOKEN"), std::string::npos) << r.err;
 }
@@ -328,7 +330,8 @@ TEST_F(ServerProvidersTest, StreamedTokensArriveBeforeTheUpstreamFinishes) {
         r.body = stream;
         r.chunked = true;
         std::size_t at = 0;  // one line per write, 20 ms apart: about a second in all
-        for (std::size_t lf; (lf = stream.find('\n', at)) != std::string::npos; at = lf + 1) r.pieces.push_back(lf + 1 - at);
+        for (std::size_t lf; (lf = stream.find('\n', at)) != std::string::npos; at = lf + 1)
+            r.pieces.push_back(lf + 1 - at);
         r.piece_delay = 20ms;
         return r;
     });
@@ -344,13 +347,14 @@ TEST_F(ServerProvidersTest, StreamedTokensArriveBeforeTheUpstreamFinishes) {
     std::optional<std::chrono::steady_clock::duration> first_token;
     std::string body;
     http::ResponseHead head;
-    c.perform(req, t0 + 30s, nullptr, [&](const http::ResponseHead& h) { head = h; },
-              [&](std::string_view piece) {
-                  body.append(piece);
-                  if (!first_token && body.find("event: token") != std::string::npos)
-                      first_token = std::chrono::steady_clock::now() - t0;
-                  return true;
-              });
+    c.perform(
+        req, t0 + 30s, nullptr, [&](const http::ResponseHead& h) { head = h; },
+        [&](std::string_view piece) {
+            body.append(piece);
+            if (!first_token && body.find("event: token") != std::string::npos)
+                first_token = std::chrono::steady_clock::now() - t0;
+            return true;
+        });
     const auto total = std::chrono::steady_clock::now() - t0;
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(*head.find("content-type"), "text/event-stream");

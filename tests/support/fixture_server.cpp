@@ -16,7 +16,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-std::vector<std::size_t> plan_bytewise(std::size_t n) { return std::vector<std::size_t>(n, 1); }
+std::vector<std::size_t> plan_bytewise(std::size_t n) {
+    return std::vector<std::size_t>(n, 1);
+}
 
 std::vector<std::size_t> plan_at_offsets(std::size_t n, const std::vector<std::size_t>& offsets) {
     std::vector<std::size_t> out;
@@ -52,20 +54,34 @@ namespace {
 
 const char* reason_phrase(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 413: return "Payload Too Large";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        case 529: return "Site Overloaded";
-        default: return "Status";
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 413:
+            return "Payload Too Large";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        case 529:
+            return "Site Overloaded";
+        default:
+            return "Status";
     }
 }
 
@@ -134,8 +150,10 @@ struct FixtureServer::Impl {
         }
         std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
         for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
-        if (r.chunked) head += "Transfer-Encoding: chunked\r\n";
-        else head += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+        if (r.chunked)
+            head += "Transfer-Encoding: chunked\r\n";
+        else
+            head += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
         if (r.close_after) head += "Connection: close\r\n";
         head += "\r\n";
         error_code ec;
@@ -183,7 +201,8 @@ struct FixtureServer::Impl {
                 if (it != handlers.end()) h = it->second;
             }
             FixtureResponse r;
-            if (h) r = h(req);
+            if (h)
+                r = h(req);
             else {
                 r.status = 404;
                 r.headers = {{"Content-Type", "text/plain"}};

@@ -30,12 +30,12 @@ struct FixtureResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;  // sent as given
     std::string body;
-    bool chunked = false;                 // Transfer-Encoding: chunked (else Content-Length)
-    std::vector<std::size_t> pieces;      // sizes of successive writes of the body; empty = one write
-    std::optional<std::size_t> drop_at;   // close after this many body bytes, unterminated
+    bool chunked = false;                // Transfer-Encoding: chunked (else Content-Length)
+    std::vector<std::size_t> pieces;     // sizes of successive writes of the body; empty = one write
+    std::optional<std::size_t> drop_at;  // close after this many body bytes, unterminated
     std::chrono::milliseconds piece_delay{0};
-    bool hang = false;                    // send nothing; hold the connection until the server stops
-    bool close_after = false;             // Connection: close
+    bool hang = false;         // send nothing; hold the connection until the server stops
+    bool close_after = false;  // Connection: close
 };
 
 using Handler = std::function<FixtureResponse(const ReceivedRequest&)>;

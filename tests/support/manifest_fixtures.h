@@ -48,7 +48,8 @@ public:
         const std::size_t n = fixture_bytes(provider_ + "/" + file).size();
         std::vector<std::pair<std::string, std::vector<std::size_t>>> plans = {
             {"bytewise", plan_bytewise(n)}, {"hostile offsets", plan_at_offsets(n, offsets)}, {"whole", {}}};
-        for (unsigned seed = 1; seed <= 50; ++seed) plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
+        for (unsigned seed = 1; seed <= 50; ++seed)
+            plans.push_back({"seed " + std::to_string(seed), plan_random(n, seed)});
         return plans;
     }
     boost::json::value splits_expected(const std::string& file) const {

@@ -22,10 +22,10 @@ inline std::filesystem::path fixture_library(const std::string& name) {
 inline std::string manifest_json(const std::string& id, const std::string& library,
                                  const std::string& manifest_version = "1.0",
                                  const std::string& architecture = "x86_64", int priority = 50) {
-    return "{\"manifest_version\":\"" + manifest_version + "\",\"id\":\"" + id +
-           "\",\"name\":\"Fixture " + id + "\",\"version\":\"1.0.0\",\"library\":\"" + library +
-           "\",\"architecture\":\"" + architecture + "\",\"abi_version\":\"1.0\",\"priority\":" +
-           std::to_string(priority) + ",\"future_field\":{\"ignored\":true}}";
+    return "{\"manifest_version\":\"" + manifest_version + "\",\"id\":\"" + id + "\",\"name\":\"Fixture " + id +
+           "\",\"version\":\"1.0.0\",\"library\":\"" + library + "\",\"architecture\":\"" + architecture +
+           "\",\"abi_version\":\"1.0\",\"priority\":" + std::to_string(priority) +
+           ",\"future_field\":{\"ignored\":true}}";
 }
 
 // Installs fixture `lib_name` as <root>/<dir_name>/ with a manifest naming `id`.

@@ -6,7 +6,9 @@ using namespace std::chrono;
 
 namespace {
 
-system_clock::time_point at(long long epoch_ms) { return system_clock::time_point(milliseconds(epoch_ms)); }
+system_clock::time_point at(long long epoch_ms) {
+    return system_clock::time_point(milliseconds(epoch_ms));
+}
 
 TEST(UtcTimeTest, IsoWithMillisecondsMatchesSqlitesForm) {
     // 2026-11-26T14:48:31.123Z

@@ -1,13 +1,12 @@
 #include "http/client.h"
 
 #include <array>
-
 #include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -142,7 +141,8 @@ private:
 // Header text must not be able to start a header of its own.
 void check_header_text(std::string_view what, std::string_view text) {
     if (text.find_first_of("\r\n") != std::string_view::npos)
-        throw std::invalid_argument("HTTP " + std::string(what) + " contains a line break: " + std::string(text.substr(0, 40)));
+        throw std::invalid_argument("HTTP " + std::string(what) +
+                                    " contains a line break: " + std::string(text.substr(0, 40)));
 }
 
 bool stale_connection_error(error_code ec) {
@@ -227,16 +227,16 @@ std::unique_ptr<Client::Connection> Client::acquire(Deadline deadline, CallHandl
     tcp::resolver::results_type endpoints;
     error_code ec = c->run(
         [&](auto handler) {
-            resolver.async_resolve(base_.host, base_.port, [&, handler](error_code e, tcp::resolver::results_type r) mutable {
-                endpoints = std::move(r);
-                handler(e);
-            });
+            resolver.async_resolve(base_.host, base_.port,
+                                   [&, handler](error_code e, tcp::resolver::results_type r) mutable {
+                                       endpoints = std::move(r);
+                                       handler(e);
+                                   });
         },
         connect_deadline);
     if (ec) {
         if (handle && handle->cancelled()) throw HttpError(FailureKind::cancelled, "request cancelled");
-        if (ec == asio::error::timed_out)
-            throw HttpError(FailureKind::timeout, "timed out resolving " + base_.host);
+        if (ec == asio::error::timed_out) throw HttpError(FailureKind::timeout, "timed out resolving " + base_.host);
         throw HttpError(FailureKind::connect, "cannot resolve " + base_.host + ": " + ec.message());
     }
     ec = c->run([&](auto handler) { c->lowest().async_connect(endpoints, std::move(handler)); }, connect_deadline);
@@ -327,8 +327,7 @@ void Client::perform(const Request& request, Deadline deadline, CallHandle* hand
                 break;
             }
             if (ec) {
-                if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream ||
-                    ec == asio::error::eof)
+                if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream || ec == asio::error::eof)
                     throw HttpError(FailureKind::io, "the connection closed before the response was complete", true);
                 throw_io(ec, handle, "reading the response", true);
             }
@@ -353,7 +352,8 @@ std::pair<ResponseHead, std::string> Client::fetch(const Request& request, Deadl
             body.append(piece);
             return true;
         });
-    if (too_big) throw HttpError(FailureKind::protocol, "response body larger than " + std::to_string(max_body) + " bytes");
+    if (too_big)
+        throw HttpError(FailureKind::protocol, "response body larger than " + std::to_string(max_body) + " bytes");
     return {std::move(head), std::move(body)};
 }
 

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <autoarr/provider.hpp>
-
 #include <chrono>
 #include <string>
 
@@ -30,8 +29,10 @@ struct CancelLink {
 // ("ollama"). The client's message already names the server.
 inline sdk::Error transport_error(const HttpError& e, const std::string& who) {
     switch (e.kind()) {
-        case FailureKind::timeout: return sdk::Error(AUTOARR_ERR_DEADLINE_EXCEEDED, who + ": " + e.what());
-        case FailureKind::cancelled: return sdk::Error(AUTOARR_ERR_CANCELLED, who + ": request cancelled");
+        case FailureKind::timeout:
+            return sdk::Error(AUTOARR_ERR_DEADLINE_EXCEEDED, who + ": " + e.what());
+        case FailureKind::cancelled:
+            return sdk::Error(AUTOARR_ERR_CANCELLED, who + ": request cancelled");
         case FailureKind::tls:
             return sdk::Error(AUTOARR_ERR_UNAVAILABLE, who + ": " + e.what());  // a certificate will not fix itself
         case FailureKind::io:
@@ -41,7 +42,8 @@ inline sdk::Error transport_error(const HttpError& e, const std::string& who) {
             [[fallthrough]];
         case FailureKind::connect:
             return sdk::Error(AUTOARR_ERR_UNAVAILABLE, who + ": " + e.what(), 0, -1, AUTOARR_ERROR_FLAG_RETRYABLE);
-        case FailureKind::protocol: return sdk::Error(AUTOARR_ERR_INVALID_RESPONSE, who + ": " + e.what());
+        case FailureKind::protocol:
+            return sdk::Error(AUTOARR_ERR_INVALID_RESPONSE, who + ": " + e.what());
     }
     return sdk::Error(AUTOARR_ERR_INTERNAL, e.what());
 }

@@ -21,7 +21,8 @@ std::optional<BaseUrl> parse_base_url(std::string_view text, std::string& error)
     const auto& u = *r;
     BaseUrl out;
     std::string scheme(u.scheme());
-    if (scheme == "https") out.tls = true;
+    if (scheme == "https")
+        out.tls = true;
     else if (scheme != "http") {
         error = "URL scheme \"" + scheme + "\" is not http or https";
         return std::nullopt;
@@ -38,8 +39,8 @@ std::optional<BaseUrl> parse_base_url(std::string_view text, std::string& error)
         error = "URL must not have a query or fragment";
         return std::nullopt;
     }
-    out.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address())
-                                                               : std::string(u.host());
+    out.host =
+        u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.encoded_host_address()) : std::string(u.host());
     if (!out.host.empty() && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
     if (u.has_port()) {
         if (u.port().empty() || u.port_number() == 0) {
@@ -52,8 +53,7 @@ std::optional<BaseUrl> parse_base_url(std::string_view text, std::string& error)
     }
     out.path_prefix = std::string(u.encoded_path());
     while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
-    std::string host_for_header =
-        u.host_type() == boost::urls::host_type::ipv6 ? "[" + out.host + "]" : out.host;
+    std::string host_for_header = u.host_type() == boost::urls::host_type::ipv6 ? "[" + out.host + "]" : out.host;
     out.host_header = host_for_header + ":" + out.port;
     return out;
 }

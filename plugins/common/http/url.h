@@ -9,10 +9,10 @@ namespace autoarr::http {
 
 struct BaseUrl {
     bool tls = false;
-    std::string host;         // without brackets for IPv6
-    std::string port;         // always set ("80"/"443" by default)
-    std::string path_prefix;  // "" or "/prefix" (no trailing slash)
-    std::string host_header;  // "host:port" as sent in Host
+    std::string host;          // without brackets for IPv6
+    std::string port;          // always set ("80"/"443" by default)
+    std::string path_prefix;   // "" or "/prefix" (no trailing slash)
+    std::string host_header;   // "host:port" as sent in Host
     bool is_loopback() const;  // 127.0.0.0/8, ::1 or "localhost"
 };
 

@@ -5,7 +5,6 @@
  *
  * then copy build/plugins/c-echo/ into a plugin directory (docs/plugin-guide.md). */
 #include <autoarr/provider.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +20,9 @@ static int32_t AUTOARR_CALL startup(const autoarr_startup_args* args, autoarr_er
     return AUTOARR_OK;
 }
 
-static void AUTOARR_CALL shutdown_module(void) { host = NULL; }
+static void AUTOARR_CALL shutdown_module(void) {
+    host = NULL;
+}
 
 static int32_t AUTOARR_CALL create(const char* cfg, size_t len, autoarr_instance** out, autoarr_error* err) {
     (void)cfg;
@@ -35,7 +36,9 @@ static int32_t AUTOARR_CALL create(const char* cfg, size_t len, autoarr_instance
     return AUTOARR_OK;
 }
 
-static void AUTOARR_CALL destroy(autoarr_instance* inst) { free(inst); }
+static void AUTOARR_CALL destroy(autoarr_instance* inst) {
+    free(inst);
+}
 
 static int32_t AUTOARR_CALL caps(autoarr_instance* inst, autoarr_capabilities* c) {
     (void)inst;
@@ -43,14 +46,17 @@ static int32_t AUTOARR_CALL caps(autoarr_instance* inst, autoarr_capabilities* c
     return AUTOARR_OK;
 }
 
-static int32_t write_text(const autoarr_byte_sink* sink, const char* s) { return sink->write(sink->user, s, strlen(s)); }
+static int32_t write_text(const autoarr_byte_sink* sink, const char* s) {
+    return sink->write(sink->user, s, strlen(s));
+}
 
 static int32_t AUTOARR_CALL health(autoarr_instance* inst, const autoarr_call_context* call,
                                    const autoarr_byte_sink* detail, autoarr_error* err) {
     (void)inst;
     (void)call;
     (void)err;
-    return write_text(detail, "{\"status\":\"healthy\",\"models\":[\"echo\"]}") == 0 ? AUTOARR_OK : AUTOARR_ERR_INTERNAL;
+    return write_text(detail, "{\"status\":\"healthy\",\"models\":[\"echo\"]}") == 0 ? AUTOARR_OK
+                                                                                     : AUTOARR_ERR_INTERNAL;
 }
 
 /* Finds the last "content":"..." in the request and writes it reversed. A
@@ -81,12 +87,27 @@ static int32_t AUTOARR_CALL complete(autoarr_instance* inst, const autoarr_call_
     return AUTOARR_OK;
 }
 
-static const autoarr_provider_table table = {
-    AUTOARR_STRUCT_PROVIDER_TABLE, sizeof(autoarr_provider_table), startup, shutdown_module, create, destroy, caps,
-    health, NULL, complete, NULL, NULL};
+static const autoarr_provider_table table = {AUTOARR_STRUCT_PROVIDER_TABLE,
+                                             sizeof(autoarr_provider_table),
+                                             startup,
+                                             shutdown_module,
+                                             create,
+                                             destroy,
+                                             caps,
+                                             health,
+                                             NULL,
+                                             complete,
+                                             NULL,
+                                             NULL};
 
-static const autoarr_plugin_info info = {AUTOARR_STRUCT_PLUGIN_INFO, sizeof(autoarr_plugin_info), "c-echo",
-                                         "Echo (C example)", "1.0.0", "reverses the last message", 500, 0};
+static const autoarr_plugin_info info = {AUTOARR_STRUCT_PLUGIN_INFO,
+                                         sizeof(autoarr_plugin_info),
+                                         "c-echo",
+                                         "Echo (C example)",
+                                         "1.0.0",
+                                         "reverses the last message",
+                                         500,
+                                         0};
 
 AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const autoarr_negotiate_input* in,
                                                                       autoarr_negotiate_output* out) {

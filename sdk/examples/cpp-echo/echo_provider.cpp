@@ -1,7 +1,6 @@
 // A complete AutoArr provider plugin in C++ with the SDK helper: it answers
 // every chat request with the number of messages it received, and streams.
 #include <autoarr/provider.hpp>
-
 #include <memory>
 #include <string>
 

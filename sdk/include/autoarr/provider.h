@@ -59,8 +59,7 @@ extern "C" {
 /* Versions                                                                 */
 /* ------------------------------------------------------------------------ */
 
-#define AUTOARR_MAKE_ABI_VERSION(major, minor) \
-    ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor)&0xFFFFu)))
+#define AUTOARR_MAKE_ABI_VERSION(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor)&0xFFFFu)))
 #define AUTOARR_ABI_VERSION_MAJOR(v) ((uint32_t)(v) >> 16)
 #define AUTOARR_ABI_VERSION_MINOR(v) ((uint32_t)(v)&0xFFFFu)
 
@@ -77,20 +76,20 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define AUTOARR_OK 0
-#define AUTOARR_ERR_INTERNAL (-1)          /* bug or unexpected state */
-#define AUTOARR_ERR_INVALID_ARGUMENT (-2)  /* the request is wrong; do not retry */
-#define AUTOARR_ERR_UNAVAILABLE (-3)       /* backend unreachable (refused, reset) */
-#define AUTOARR_ERR_RATE_LIMITED (-4)      /* backend busy; see retry_after_ms */
-#define AUTOARR_ERR_AUTH_FAILED (-5)       /* credentials missing or rejected */
-#define AUTOARR_ERR_DEADLINE_EXCEEDED (-6) /* the call's deadline passed */
-#define AUTOARR_ERR_CANCELLED (-7)         /* the host cancelled the call */
-#define AUTOARR_ERR_BACKEND_ERROR (-8)     /* backend failed (5xx) */
-#define AUTOARR_ERR_INVALID_RESPONSE (-9)  /* backend answer malformed or incomplete */
-#define AUTOARR_ERR_CONFIG_INVALID (-10)   /* the instance configuration is wrong */
-#define AUTOARR_ERR_NOT_FOUND (-11)        /* model or resource does not exist */
-#define AUTOARR_ERR_UNSUPPORTED (-12)      /* the call or option is not supported */
-#define AUTOARR_ERR_REQUEST_TOO_LARGE (-13)/* the request exceeds a backend limit */
-#define AUTOARR_ERR_PERMISSION_DENIED (-14)/* authenticated but not allowed */
+#define AUTOARR_ERR_INTERNAL (-1)           /* bug or unexpected state */
+#define AUTOARR_ERR_INVALID_ARGUMENT (-2)   /* the request is wrong; do not retry */
+#define AUTOARR_ERR_UNAVAILABLE (-3)        /* backend unreachable (refused, reset) */
+#define AUTOARR_ERR_RATE_LIMITED (-4)       /* backend busy; see retry_after_ms */
+#define AUTOARR_ERR_AUTH_FAILED (-5)        /* credentials missing or rejected */
+#define AUTOARR_ERR_DEADLINE_EXCEEDED (-6)  /* the call's deadline passed */
+#define AUTOARR_ERR_CANCELLED (-7)          /* the host cancelled the call */
+#define AUTOARR_ERR_BACKEND_ERROR (-8)      /* backend failed (5xx) */
+#define AUTOARR_ERR_INVALID_RESPONSE (-9)   /* backend answer malformed or incomplete */
+#define AUTOARR_ERR_CONFIG_INVALID (-10)    /* the instance configuration is wrong */
+#define AUTOARR_ERR_NOT_FOUND (-11)         /* model or resource does not exist */
+#define AUTOARR_ERR_UNSUPPORTED (-12)       /* the call or option is not supported */
+#define AUTOARR_ERR_REQUEST_TOO_LARGE (-13) /* the request exceeds a backend limit */
+#define AUTOARR_ERR_PERMISSION_DENIED (-14) /* authenticated but not allowed */
 
 /* ------------------------------------------------------------------------ */
 /* Struct types (ABI-3). Every struct begins with these two fields:          */
@@ -114,8 +113,7 @@ extern "C" {
 /* True when the struct pointed to by p (any AutoArr struct) was written with
  * a size that includes `field` (ABI-4). Use before reading a field that was
  * appended after 1.0. */
-#define AUTOARR_HAS_FIELD(p, type, field) \
-    ((p)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+#define AUTOARR_HAS_FIELD(p, type, field) ((p)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
 /* ------------------------------------------------------------------------ */
 /* Log levels and flags                                                     */
@@ -134,11 +132,11 @@ extern "C" {
 #define AUTOARR_ERROR_FLAG_INCOMPLETE 0x8u     /* the backend stream ended early */
 
 /* autoarr_capabilities.flags */
-#define AUTOARR_CAP_STREAMING 0x1u   /* the stream slot is implemented */
-#define AUTOARR_CAP_JSON_MODE 0x2u   /* honours "format":"json" */
-#define AUTOARR_CAP_JSON_SCHEMA 0x4u /* honours "format": {JSON schema} */
-#define AUTOARR_CAP_THREAD_SAFE 0x8u /* instance calls may run concurrently */
-#define AUTOARR_CAP_LIST_MODELS 0x10u/* the list_models slot is implemented */
+#define AUTOARR_CAP_STREAMING 0x1u    /* the stream slot is implemented */
+#define AUTOARR_CAP_JSON_MODE 0x2u    /* honours "format":"json" */
+#define AUTOARR_CAP_JSON_SCHEMA 0x4u  /* honours "format": {JSON schema} */
+#define AUTOARR_CAP_THREAD_SAFE 0x8u  /* instance calls may run concurrently */
+#define AUTOARR_CAP_LIST_MODELS 0x10u /* the list_models slot is implemented */
 
 /* autoarr_stream_event.kind */
 #define AUTOARR_EVENT_TEXT_DELTA 1u /* data = UTF-8 text fragment (never split inside a code point) */
@@ -173,7 +171,7 @@ typedef struct autoarr_negotiate_output autoarr_negotiate_output;
  * autoarr_host_services.set_error_message (the host copies the text). There
  * is no thread-local "last error". */
 struct autoarr_error {
-    uint32_t struct_type;   /* AUTOARR_STRUCT_ERROR */
+    uint32_t struct_type; /* AUTOARR_STRUCT_ERROR */
     uint32_t struct_size;
     int32_t code;           /* AUTOARR_OK or AUTOARR_ERR_*; the call's return value */
     int32_t http_status;    /* backend HTTP status when known, else 0 */
@@ -217,9 +215,9 @@ struct autoarr_byte_sink {
 struct autoarr_stream_event {
     uint32_t struct_type; /* AUTOARR_STRUCT_STREAM_EVENT */
     uint32_t struct_size;
-    uint32_t kind;        /* AUTOARR_EVENT_* */
-    uint32_t reserved0;   /* zero */
-    const char* data;     /* see AUTOARR_EVENT_*; not NUL-terminated */
+    uint32_t kind;      /* AUTOARR_EVENT_* */
+    uint32_t reserved0; /* zero */
+    const char* data;   /* see AUTOARR_EVENT_*; not NUL-terminated */
     uint64_t len;
 };
 
@@ -276,8 +274,8 @@ struct autoarr_host_services {
      * or 0 on failure. Every registration must be removed with
      * remove_cancel_callback before the call returns; after removal returns,
      * fn is not running and will not run. */
-    uint64_t(AUTOARR_CALL* add_cancel_callback)(const autoarr_call_context* call,
-                                                void(AUTOARR_CALL* fn)(void* user), void* user);
+    uint64_t(AUTOARR_CALL* add_cancel_callback)(const autoarr_call_context* call, void(AUTOARR_CALL* fn)(void* user),
+                                                void* user);
     void(AUTOARR_CALL* remove_cancel_callback)(const autoarr_call_context* call, uint64_t id);
 
     /* The host's monotonic clock in nanoseconds (deadlines are on it). */
@@ -287,12 +285,11 @@ struct autoarr_host_services {
      * The value is written to out. Returns AUTOARR_OK, AUTOARR_ERR_NOT_FOUND
      * when no such secret is configured. Secrets never travel in config text. */
     int32_t(AUTOARR_CALL* get_secret)(void* host_context, const char* name, size_t name_len,
-                                       const autoarr_byte_sink* out);
+                                      const autoarr_byte_sink* out);
 
     /* Add value to the counter (kind 0) or set the gauge (kind 1) named
      * name (Prometheus syntax, prefixed by the host with the plugin id). */
-    void(AUTOARR_CALL* metric)(void* host_context, const char* name, size_t name_len,
-                               int32_t kind, double value);
+    void(AUTOARR_CALL* metric)(void* host_context, const char* name, size_t name_len, int32_t kind, double value);
 };
 
 /* Arguments of module_startup. Owner: host; valid during the call only --
@@ -315,12 +312,12 @@ struct autoarr_startup_args {
 struct autoarr_plugin_info {
     uint32_t struct_type; /* AUTOARR_STRUCT_PLUGIN_INFO */
     uint32_t struct_size;
-    const char* id;          /* NUL-terminated; [a-z0-9][a-z0-9._-]*; equals the manifest id */
-    const char* name;        /* human-readable */
-    const char* version;     /* the plugin's own version, e.g. "1.2.0" */
-    const char* description; /* one line, may be NULL */
-    int32_t default_priority;/* lower is tried first; the manifest's priority wins */
-    uint32_t reserved0;      /* zero */
+    const char* id;           /* NUL-terminated; [a-z0-9][a-z0-9._-]*; equals the manifest id */
+    const char* name;         /* human-readable */
+    const char* version;      /* the plugin's own version, e.g. "1.2.0" */
+    const char* description;  /* one line, may be NULL */
+    int32_t default_priority; /* lower is tried first; the manifest's priority wins */
+    uint32_t reserved0;       /* zero */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -357,8 +354,8 @@ struct autoarr_provider_table {
      * *out receives the instance, owned by the plugin until instance_destroy.
      * Bad settings: AUTOARR_ERR_CONFIG_INVALID with a message naming the key.
      * Thread: serialised with other create/destroy calls of this plugin. */
-    int32_t(AUTOARR_CALL* instance_create)(const char* config_json, size_t config_len,
-                                           autoarr_instance** out, autoarr_error* err);
+    int32_t(AUTOARR_CALL* instance_create)(const char* config_json, size_t config_len, autoarr_instance** out,
+                                           autoarr_error* err);
 
     /* REQUIRED. Destroy an instance; no call on it is running. */
     void(AUTOARR_CALL* instance_destroy)(autoarr_instance* instance);
@@ -382,15 +379,15 @@ struct autoarr_provider_table {
      * "autoarr.chat_request/1" JSON object (borrowed); the
      * "autoarr.chat_response/1" JSON object is written to out. */
     int32_t(AUTOARR_CALL* complete)(autoarr_instance* instance, const autoarr_call_context* call,
-                                    const char* request_json, size_t request_len,
-                                    const autoarr_byte_sink* out, autoarr_error* err);
+                                    const char* request_json, size_t request_len, const autoarr_byte_sink* out,
+                                    autoarr_error* err);
 
     /* OPTIONAL (AUTOARR_CAP_STREAMING). The same request, delivered as
      * events on the calling thread before return: TEXT_DELTA*, USAGE?, DONE.
      * An error after the first event sets AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT. */
     int32_t(AUTOARR_CALL* stream)(autoarr_instance* instance, const autoarr_call_context* call,
-                                  const char* request_json, size_t request_len,
-                                  const autoarr_stream_handler* handler, autoarr_error* err);
+                                  const char* request_json, size_t request_len, const autoarr_stream_handler* handler,
+                                  autoarr_error* err);
 
     /* OPTIONAL. Returns a static table for a named extension, or NULL. */
     const void*(AUTOARR_CALL* query_extension)(const char* name, size_t name_len);
@@ -402,7 +399,7 @@ struct autoarr_provider_table {
 
 /* Owner: host, valid during the call. */
 struct autoarr_negotiate_input {
-    uint32_t struct_type;     /* AUTOARR_STRUCT_NEGOTIATE_INPUT */
+    uint32_t struct_type; /* AUTOARR_STRUCT_NEGOTIATE_INPUT */
     uint32_t struct_size;
     uint32_t min_abi_version; /* oldest ABI the host accepts */
     uint32_t max_abi_version; /* newest ABI the host accepts */
@@ -415,8 +412,8 @@ struct autoarr_negotiate_input {
 struct autoarr_negotiate_output {
     uint32_t struct_type; /* AUTOARR_STRUCT_NEGOTIATE_OUTPUT */
     uint32_t struct_size;
-    uint32_t abi_version; /* chosen: within the host's range and the plugin's */
-    uint32_t reserved0;   /* zero */
+    uint32_t abi_version;                /* chosen: within the host's range and the plugin's */
+    uint32_t reserved0;                  /* zero */
     const autoarr_plugin_info* info;     /* static */
     const autoarr_provider_table* table; /* static const */
     void* next;                          /* extension chain; NULL in 1.0 */
@@ -427,8 +424,7 @@ struct autoarr_negotiate_output {
  * effects: no threads, no I/O, no allocation that outlives the call.
  * Returns AUTOARR_OK after filling out, or AUTOARR_ERR_UNSUPPORTED when no
  * version is acceptable to both sides. */
-typedef int32_t(AUTOARR_CALL* autoarr_negotiate_fn)(const autoarr_negotiate_input* in,
-                                                    autoarr_negotiate_output* out);
+typedef int32_t(AUTOARR_CALL* autoarr_negotiate_fn)(const autoarr_negotiate_input* in, autoarr_negotiate_output* out);
 
 /* The entry point's prototype. A plugin defines it (once, with
  * AUTOARR_PLUGIN_EXPORT); a host never links to it, it looks it up by name.
@@ -441,9 +437,8 @@ AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const auto
  * the newest version that both the host's range and the plugin's range
  * [plugin_min, plugin_max] contain, or 0 when they do not overlap or the
  * input struct is not one. */
-static inline uint32_t autoarr_choose_abi_version(const autoarr_negotiate_input* in,
-                                                  uint32_t plugin_min, uint32_t plugin_max)
-{
+static inline uint32_t autoarr_choose_abi_version(const autoarr_negotiate_input* in, uint32_t plugin_min,
+                                                  uint32_t plugin_max) {
     uint32_t lo, hi;
     if (in == NULL || in->struct_type != AUTOARR_STRUCT_NEGOTIATE_INPUT ||
         in->struct_size < (uint32_t)(offsetof(autoarr_negotiate_input, next) + sizeof(void*)))
@@ -456,12 +451,10 @@ static inline uint32_t autoarr_choose_abi_version(const autoarr_negotiate_input*
 /* Fill out after a successful choice; the size checks mean a plugin built
  * against a newer header never writes past an older host's struct. Returns
  * AUTOARR_OK or AUTOARR_ERR_UNSUPPORTED. */
-static inline int32_t autoarr_fill_negotiate_output(const autoarr_negotiate_input* in,
-                                                    autoarr_negotiate_output* out,
+static inline int32_t autoarr_fill_negotiate_output(const autoarr_negotiate_input* in, autoarr_negotiate_output* out,
                                                     uint32_t plugin_min, uint32_t plugin_max,
                                                     const autoarr_plugin_info* info,
-                                                    const autoarr_provider_table* table)
-{
+                                                    const autoarr_provider_table* table) {
     uint32_t chosen = autoarr_choose_abi_version(in, plugin_min, plugin_max);
     if (chosen == 0 || out == NULL || out->struct_type != AUTOARR_STRUCT_NEGOTIATE_OUTPUT ||
         !AUTOARR_HAS_FIELD(out, autoarr_negotiate_output, table))

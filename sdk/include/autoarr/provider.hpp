@@ -31,9 +31,11 @@ namespace autoarr::sdk {
 // trampolines.
 class Error : public std::exception {
 public:
-    Error(int32_t code, std::string message, int32_t http_status = 0, int64_t retry_after_ms = -1,
-          uint64_t flags = 0)
-        : code_(code), http_status_(http_status), retry_after_ms_(retry_after_ms), flags_(flags),
+    Error(int32_t code, std::string message, int32_t http_status = 0, int64_t retry_after_ms = -1, uint64_t flags = 0)
+        : code_(code),
+          http_status_(http_status),
+          retry_after_ms_(retry_after_ms),
+          flags_(flags),
           message_(std::move(message)) {}
 
     const char* what() const noexcept override { return message_.c_str(); }
@@ -72,8 +74,7 @@ public:
     std::optional<std::string> secret(std::string_view name) const {
         if (!s_ || !s_->get_secret) return std::nullopt;
         std::string value;
-        autoarr_byte_sink sink{AUTOARR_STRUCT_BYTE_SINK, sizeof(autoarr_byte_sink), &value,
-                               &append_to_string};
+        autoarr_byte_sink sink{AUTOARR_STRUCT_BYTE_SINK, sizeof(autoarr_byte_sink), &value, &append_to_string};
         if (s_->get_secret(ctx_, name.data(), name.size(), &sink) != AUTOARR_OK) return std::nullopt;
         return value;
     }
@@ -169,8 +170,8 @@ public:
 
 private:
     bool emit(uint32_t kind, std::string_view data) {
-        autoarr_stream_event ev{AUTOARR_STRUCT_STREAM_EVENT, sizeof(autoarr_stream_event), kind, 0,
-                                data.data(), data.size()};
+        autoarr_stream_event ev{
+            AUTOARR_STRUCT_STREAM_EVENT, sizeof(autoarr_stream_event), kind, 0, data.data(), data.size()};
         delivered_ = true;
         return h_->on_event(h_->user, &ev) == 0;
     }
@@ -215,8 +216,8 @@ inline void set_message(autoarr_error* err, std::string_view msg) noexcept {
     if (err && s && s->set_error_message) s->set_error_message(err, msg.data(), msg.size());
 }
 
-inline int32_t fail(autoarr_error* err, int32_t code, std::string_view msg, int32_t http = 0,
-                    int64_t retry_after = -1, uint64_t flags = 0) noexcept {
+inline int32_t fail(autoarr_error* err, int32_t code, std::string_view msg, int32_t http = 0, int64_t retry_after = -1,
+                    uint64_t flags = 0) noexcept {
     if (err) {
         err->code = code;
         err->http_status = http;
@@ -266,8 +267,7 @@ struct Module {
         } catch (...) {
         }
     }
-    static int32_t AUTOARR_CALL create(const char* cfg, size_t len, autoarr_instance** out,
-                                       autoarr_error* err) {
+    static int32_t AUTOARR_CALL create(const char* cfg, size_t len, autoarr_instance** out, autoarr_error* err) {
         return guarded(err, [&] {
             std::unique_ptr<P> p = P::create(std::string_view(cfg ? cfg : "", cfg ? len : 0));
             *out = reinterpret_cast<autoarr_instance*>(p.release());
@@ -284,8 +284,7 @@ struct Module {
         return guarded(&ignored, [&] {
             Capabilities k = self(i)->capabilities();
             if (AUTOARR_HAS_FIELD(c, autoarr_capabilities, flags)) c->flags = k.flags;
-            if (AUTOARR_HAS_FIELD(c, autoarr_capabilities, max_concurrency))
-                c->max_concurrency = k.max_concurrency;
+            if (AUTOARR_HAS_FIELD(c, autoarr_capabilities, max_concurrency)) c->max_concurrency = k.max_concurrency;
         });
     }
     static int32_t AUTOARR_CALL health(autoarr_instance* i, const autoarr_call_context* call,
@@ -296,16 +295,12 @@ struct Module {
                                        const autoarr_byte_sink* out, autoarr_error* err) {
         return guarded(err, [&] { write_all(out, self(i)->list_models(Call(call))); });
     }
-    static int32_t AUTOARR_CALL complete(autoarr_instance* i, const autoarr_call_context* call,
-                                         const char* req, size_t len, const autoarr_byte_sink* out,
-                                         autoarr_error* err) {
-        return guarded(err, [&] {
-            write_all(out, self(i)->complete(Call(call), std::string_view(req, len)));
-        });
+    static int32_t AUTOARR_CALL complete(autoarr_instance* i, const autoarr_call_context* call, const char* req,
+                                         size_t len, const autoarr_byte_sink* out, autoarr_error* err) {
+        return guarded(err, [&] { write_all(out, self(i)->complete(Call(call), std::string_view(req, len))); });
     }
-    static int32_t AUTOARR_CALL stream(autoarr_instance* i, const autoarr_call_context* call,
-                                       const char* req, size_t len, const autoarr_stream_handler* h,
-                                       autoarr_error* err) {
+    static int32_t AUTOARR_CALL stream(autoarr_instance* i, const autoarr_call_context* call, const char* req,
+                                       size_t len, const autoarr_stream_handler* h, autoarr_error* err) {
         StreamWriter writer(h);
         int32_t rc = guarded(err, [&] { self(i)->stream(Call(call), std::string_view(req, len), writer); });
         if (rc != AUTOARR_OK && writer.any_delivered() && err) err->flags |= AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT;
@@ -313,10 +308,18 @@ struct Module {
     }
 
     static const autoarr_provider_table* table() {
-        static const autoarr_provider_table t = {
-            AUTOARR_STRUCT_PROVIDER_TABLE, sizeof(autoarr_provider_table),
-            &startup, &shutdown, &create, &destroy, &caps, &health, &models, &complete, &stream,
-            nullptr};
+        static const autoarr_provider_table t = {AUTOARR_STRUCT_PROVIDER_TABLE,
+                                                 sizeof(autoarr_provider_table),
+                                                 &startup,
+                                                 &shutdown,
+                                                 &create,
+                                                 &destroy,
+                                                 &caps,
+                                                 &health,
+                                                 &models,
+                                                 &complete,
+                                                 &stream,
+                                                 nullptr};
         return &t;
     }
 };
@@ -326,24 +329,17 @@ struct Module {
 
 // Emits the plugin's exported entry point. Use once per plugin, at namespace
 // scope, in one source file. PRIORITY: lower is tried first.
-#define AUTOARR_DEFINE_PROVIDER(CLASS, ID, NAME, VERSION, DESCRIPTION, PRIORITY)                   \
-    extern "C" AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(               \
-        const autoarr_negotiate_input* in, autoarr_negotiate_output* out) {                         \
-        static const autoarr_plugin_info info = {AUTOARR_STRUCT_PLUGIN_INFO,                        \
-                                                 sizeof(autoarr_plugin_info),                       \
-                                                 ID,                                                \
-                                                 NAME,                                              \
-                                                 VERSION,                                           \
-                                                 DESCRIPTION,                                       \
-                                                 PRIORITY,                                          \
-                                                 0};                                                \
-        try {                                                                                       \
-            return autoarr_fill_negotiate_output(in, out, AUTOARR_ABI_VERSION_1_0,                  \
-                                                 AUTOARR_ABI_VERSION_CURRENT, &info,                \
-                                                 ::autoarr::sdk::detail::Module<CLASS>::table());   \
-        } catch (...) {                                                                             \
-            return AUTOARR_ERR_INTERNAL;                                                            \
-        }                                                                                           \
+#define AUTOARR_DEFINE_PROVIDER(CLASS, ID, NAME, VERSION, DESCRIPTION, PRIORITY)                                       \
+    extern "C" AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(                                  \
+        const autoarr_negotiate_input* in, autoarr_negotiate_output* out) {                                            \
+        static const autoarr_plugin_info info = {                                                                      \
+            AUTOARR_STRUCT_PLUGIN_INFO, sizeof(autoarr_plugin_info), ID, NAME, VERSION, DESCRIPTION, PRIORITY, 0};     \
+        try {                                                                                                          \
+            return autoarr_fill_negotiate_output(in, out, AUTOARR_ABI_VERSION_1_0, AUTOARR_ABI_VERSION_CURRENT, &info, \
+                                                 ::autoarr::sdk::detail::Module<CLASS>::table());                      \
+        } catch (...) {                                                                                                \
+            return AUTOARR_ERR_INTERNAL;                                                                               \
+        }                                                                                                              \
     }
 
 #endif  // AUTOARR_PROVIDER_HPP
