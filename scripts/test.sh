@@ -13,9 +13,10 @@ scripts/setup.sh
 scripts/check_format.sh
 
 # ThreadSanitizer runs the suites where threads meet: routing, plugin
-# instances and cancellation, the providers' HTTP clients and the service.
+# instances and cancellation, the providers' HTTP clients, the service and its
+# background usage writer.
 # (The whole suite under TSan would add ~8 minutes of single-threaded tests.)
-tsan_filter='Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server'
+tsan_filter='Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server|UsageWriter|HttpClient'
 
 for preset in dev asan tsan; do
   echo "== test.sh: configure + build ($preset)"
