@@ -124,7 +124,7 @@ int run_serve_command(const std::vector<std::string>& args) {
     std::unique_ptr<routing::HealthMonitor> monitor;
     std::unique_ptr<server::HttpServer> http;
     try {
-        http = std::make_unique<server::HttpServer>(so, server::make_api(ctx));
+        http = std::make_unique<server::HttpServer>(so, server::make_api(ctx), server::route_may_block);
     } catch (const std::exception& e) {
         std::cerr << "autoarr serve: " << e.what() << "\n";
         return 2;

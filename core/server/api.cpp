@@ -28,6 +28,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+// /api/v1/providers/{id}/check, with a non-empty id.
+bool is_provider_check(std::string_view p) {
+    return p.size() > 24 && p.starts_with("/api/v1/providers/") && p.ends_with("/check");
+}
+
 // A provider failure as an HTTP status (docs/api.md).
 int status_for(const plugin::CallStatus& s) {
     switch (s.code) {
@@ -153,8 +158,7 @@ private:
                 r.body = routing::providers_json(c_.router->providers());
                 w.send(r);
             }
-        } else if (p.rfind("/api/v1/providers/", 0) == 0 && p.size() > 24 &&
-                   p.compare(p.size() - 6, 6, "/check") == 0) {
+        } else if (is_provider_check(p)) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
         } else if (p == "/api/v1/audits") {
@@ -498,6 +502,12 @@ private:
 };
 
 }  // namespace
+
+bool route_may_block(const HttpRequest& r) {
+    if (r.method != "POST") return false;
+    const std::string& p = r.path;
+    return p == "/api/v1/chat" || p == "/api/v1/audits" || is_provider_check(p);
+}
 
 Handler make_api(ApiContext& context) {
     auto api = std::make_shared<Api>(context);

@@ -31,4 +31,9 @@ struct ApiContext {
 
 Handler make_api(ApiContext& context);
 
+// The routes whose handling may wait on a provider (chat, creating an audit,
+// checking a provider): they share the `--workers` slots. Everything else is
+// answered at once, even while every slot waits on a slow model.
+bool route_may_block(const HttpRequest& request);
+
 }  // namespace autoarr::server

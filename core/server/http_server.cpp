@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <deque>
+#include <mutex>
 #include <optional>
 
 #include "server/socket_writer.h"
@@ -52,16 +54,28 @@ std::string status_line(int status) {
 struct HttpServer::Impl {
     ServerOptions options;
     Handler handler;
+    MayBlock may_block;
+    const unsigned slots;  // requests that may block, handled at once
     asio::io_context io;
     tcp::acceptor acceptor{io};
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t>* in_flight = nullptr;
 
-    Impl(const ServerOptions& o, Handler h)
-        : options(o), handler(std::move(h)), io(static_cast<int>(std::max(1u, o.workers))) {}
-
     class Session;
+    // Requests that may block and found every slot taken. Each waits here,
+    // holding no thread, until a finishing one hands its slot over.
+    std::mutex slots_mutex;
+    unsigned busy = 0;
+    std::deque<std::pair<std::shared_ptr<Session>, HttpRequest>> waiting;
+
+    Impl(const ServerOptions& o, Handler h, MayBlock mb)
+        : options(o),
+          handler(std::move(h)),
+          may_block(std::move(mb)),
+          slots(std::max(1u, o.workers)),
+          io(static_cast<int>(slots + 1)) {}
+
     void accept();
 };
 
@@ -171,9 +185,42 @@ private:
         req.path = std::string(url->path());
         for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
 
-        // The handler runs here, on this thread: no hand-off to another
-        // thread and back (docs/decisions/0005).
-        ++*impl_.in_flight;
+        ++*impl_.in_flight;  // from here until answered, waiting included (a graceful stop drains it)
+        if (impl_.may_block && !impl_.may_block(req)) return handle(req);
+        {
+            std::lock_guard lock(impl_.slots_mutex);
+            if (impl_.busy == impl_.slots) {
+                impl_.waiting.emplace_back(shared_from_this(), std::move(req));
+                return;  // this thread goes back to I/O; a finishing request starts this one
+            }
+            ++impl_.busy;
+        }
+        handle_holding_slot(std::move(req));
+    }
+
+    // Runs a request that holds a slot, then passes the slot to the oldest
+    // waiting request (run on that request's own strand) or frees it.
+    void handle_holding_slot(HttpRequest req) {
+        handle(req);
+        std::shared_ptr<Session> next;
+        HttpRequest next_req;
+        {
+            std::lock_guard lock(impl_.slots_mutex);
+            if (impl_.waiting.empty()) {
+                --impl_.busy;
+                return;
+            }
+            next = std::move(impl_.waiting.front().first);
+            next_req = std::move(impl_.waiting.front().second);
+            impl_.waiting.pop_front();
+        }
+        asio::post(next->executor(),
+                   [next, r = std::move(next_req)]() mutable { next->handle_holding_slot(std::move(r)); });
+    }
+
+    // The handler runs here, on this thread: no hand-off to another thread
+    // and back (docs/decisions/0005).
+    void handle(const HttpRequest& req) {
         try {
             impl_.handler(req, *this);
         } catch (const std::exception& e) {
@@ -235,8 +282,8 @@ void HttpServer::Impl::accept() {
     });
 }
 
-HttpServer::HttpServer(const ServerOptions& options, Handler handler)
-    : impl_(std::make_unique<Impl>(options, std::move(handler))) {
+HttpServer::HttpServer(const ServerOptions& options, Handler handler, MayBlock may_block)
+    : impl_(std::make_unique<Impl>(options, std::move(handler), std::move(may_block))) {
     impl_->in_flight = &in_flight_;
     error_code ec;
     auto addr = asio::ip::make_address(options.address, ec);
@@ -258,8 +305,9 @@ HttpServer::~HttpServer() {
 
 void HttpServer::start() {
     impl_->accept();
-    for (unsigned i = 0; i < std::max(1u, impl_->options.workers); ++i)
-        impl_->threads.emplace_back([this] { impl_->io.run(); });
+    // One thread more than there are slots: requests that cannot block
+    // (health, metrics, reads of the store) never wait behind a slow model.
+    for (unsigned i = 0; i < impl_->slots + 1; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
 
 void HttpServer::stop(std::chrono::milliseconds drain) {

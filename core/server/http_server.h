@@ -1,10 +1,10 @@
 // The HTTP/1.1 transport on Boost.Beast: asynchronous accept and read on a
 // bounded pool of threads that also run the handlers (plugin calls block; at
-// most `workers` requests are handled at once), keep-alive, limits on header
-// size, body size, read time and write time, and a graceful stop that drains
-// in-flight requests up to a deadline. Each connection is a strand: its
-// reads, its timer and its handler never run at the same time
-// (docs/decisions/0005-handlers-on-io-threads.md).
+// most `workers` of those run at once, and one thread is always left for
+// everything else), keep-alive, limits on header size, body size, read time
+// and write time, and a graceful stop that drains in-flight requests up to a
+// deadline. Each connection is a strand: its reads, its timer and its handler
+// never run at the same time (docs/decisions/0005-handlers-on-io-threads.md).
 #pragma once
 
 #include <atomic>
@@ -50,6 +50,13 @@ public:
 
 using Handler = std::function<void(const HttpRequest&, ResponseWriter&)>;
 
+// Says whether handling a request may block for long (a provider call). At
+// most `workers` such requests are handled at once; the others wait their
+// turn without holding a thread. Every other request is handled at once, on
+// a thread kept free for them, so /health answers while every worker waits
+// on a slow model. Null: every request may block.
+using MayBlock = std::function<bool(const HttpRequest&)>;
+
 struct ServerOptions {
     std::string address = "127.0.0.1";
     uint16_t port = 8000;  // 0: any free port
@@ -57,13 +64,13 @@ struct ServerOptions {
     std::size_t header_limit = 16 * 1024;
     std::chrono::milliseconds read_timeout{30000};
     std::chrono::milliseconds write_timeout{30000};  // per write: a client that stops reading is dropped
-    unsigned workers = 4;                            // threads; requests handled at once
+    unsigned workers = 4;                            // requests that may block handled at once; threads = workers + 1
 };
 
 class HttpServer {
 public:
     // Binds at once; throws std::runtime_error naming the address when it cannot.
-    HttpServer(const ServerOptions& options, Handler handler);
+    HttpServer(const ServerOptions& options, Handler handler, MayBlock may_block = nullptr);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

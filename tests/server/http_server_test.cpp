@@ -4,11 +4,14 @@
 #include "server/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace autoarr::server {
@@ -32,14 +35,20 @@ ServerOptions loopback(unsigned workers) {
     return o;
 }
 
-std::string read_until_closed(tcp::socket& s) {
+// Everything the server sends until it closes, or what came within `limit`.
+// (Asio's blocking read would wait for ever: it polls without a timeout.)
+std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds limit = 10s) {
     std::string out;
-    boost::system::error_code ec;
+    const auto until = std::chrono::steady_clock::now() + limit;
     char buf[4096];
     for (;;) {
-        std::size_t n = s.read_some(asio::buffer(buf), ec);
-        out.append(buf, n);
-        if (ec) return out;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        pollfd p{s.native_handle(), POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+        const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
+        if (n <= 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
     }
 }
 
@@ -124,6 +133,59 @@ TEST(HttpServerTest, AtMostWorkersRequestsAreHandledAtOnce) {
     for (auto& c : clients) c.join();
     EXPECT_EQ(answered.load(), 8);
     EXPECT_EQ(peak.load(), 3);  // bounded by the pool, and the pool was used in full
+    server.stop(1s);
+}
+
+TEST(HttpServerTest, LightRoutesAreAnsweredWhileEverySlotWaitsOnASlowProvider) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    std::atomic<int> now{0}, peak{0};
+    HttpServer server(
+        loopback(2),
+        [&](const HttpRequest& r, ResponseWriter& w) {
+            if (r.path == "/slow") {
+                int n = ++now;
+                for (int p = peak.load(); n > p && !peak.compare_exchange_weak(p, n);) {
+                }
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return release; });
+                --now;
+            }
+            HttpResponse res;
+            res.body = r.path;
+            w.send(res);
+        },
+        [](const HttpRequest& r) { return r.path == "/slow"; });
+    server.start();
+    // Three slow requests for two slots: two run and block, one waits its turn.
+    std::vector<std::thread> slow;
+    std::atomic<int> slow_answered{0};
+    for (int i = 0; i < 3; ++i)
+        slow.emplace_back([&] {
+            asio::io_context io;
+            auto s = connect(io, server.port());
+            asio::write(s, asio::buffer(std::string("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+            if (read_until_closed(s).find("\r\n\r\n/slow") != std::string::npos) ++slow_answered;
+        });
+    for (int i = 0; i < 200 && (now.load() < 2 || server.in_flight() < 3); ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(now.load(), 2);
+    EXPECT_EQ(server.in_flight(), 3u);  // the third is accepted and waiting, not refused
+    // Every slot is taken, yet a light request is answered at once.
+    const auto start = std::chrono::steady_clock::now();
+    asio::io_context io;
+    auto h = connect(io, server.port());
+    asio::write(h, asio::buffer(std::string("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    EXPECT_NE(read_until_closed(h, 3s).find("\r\n\r\n/health"), std::string::npos);  // fails, not hangs
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    {
+        std::lock_guard lock(m);
+        release = true;
+    }
+    cv.notify_all();
+    for (auto& t : slow) t.join();
+    EXPECT_EQ(slow_answered.load(), 3);
+    EXPECT_EQ(peak.load(), 2);
     server.stop(1s);
 }
 
