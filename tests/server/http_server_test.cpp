@@ -52,6 +52,14 @@ std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds limit = 
     }
 }
 
+// One GET on a new connection, "Connection: close": the whole answer.
+std::string get_once(uint16_t port, const std::string& path, std::chrono::milliseconds limit = 10s) {
+    asio::io_context io;
+    auto s = connect(io, port);
+    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    return read_until_closed(s, limit);
+}
+
 TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
     ServerOptions o = loopback(1);
     o.write_timeout = 300ms;
@@ -80,9 +88,7 @@ TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
     EXPECT_FALSE(ok);
     EXPECT_GE(took, 300ms);
     // The only thread is free again: another client is answered.
-    auto s2 = connect(io, server.port());
-    asio::write(s2, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-    EXPECT_NE(read_until_closed(s2).find("\r\n\r\nfree"), std::string::npos);
+    EXPECT_NE(get_once(server.port(), "/").find("\r\n\r\nfree"), std::string::npos);
     server.stop(1s);
 }
 
@@ -125,10 +131,7 @@ TEST(HttpServerTest, AtMostWorkersRequestsAreHandledAtOnce) {
     std::atomic<int> answered{0};
     for (int i = 0; i < 8; ++i)
         clients.emplace_back([&] {
-            asio::io_context io;
-            auto s = connect(io, server.port());
-            asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-            if (read_until_closed(s).rfind("HTTP/1.1 200", 0) == 0) ++answered;
+            if (get_once(server.port(), "/").rfind("HTTP/1.1 200", 0) == 0) ++answered;
         });
     for (auto& c : clients) c.join();
     EXPECT_EQ(answered.load(), 8);
@@ -163,20 +166,14 @@ TEST(HttpServerTest, LightRoutesAreAnsweredWhileEverySlotWaitsOnASlowProvider) {
     std::atomic<int> slow_answered{0};
     for (int i = 0; i < 3; ++i)
         slow.emplace_back([&] {
-            asio::io_context io;
-            auto s = connect(io, server.port());
-            asio::write(s, asio::buffer(std::string("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-            if (read_until_closed(s).find("\r\n\r\n/slow") != std::string::npos) ++slow_answered;
+            if (get_once(server.port(), "/slow").find("\r\n\r\n/slow") != std::string::npos) ++slow_answered;
         });
     for (int i = 0; i < 200 && (now.load() < 2 || server.in_flight() < 3); ++i) std::this_thread::sleep_for(10ms);
     EXPECT_EQ(now.load(), 2);
     EXPECT_EQ(server.in_flight(), 3u);  // the third is accepted and waiting, not refused
     // Every slot is taken, yet a light request is answered at once.
     const auto start = std::chrono::steady_clock::now();
-    asio::io_context io;
-    auto h = connect(io, server.port());
-    asio::write(h, asio::buffer(std::string("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-    EXPECT_NE(read_until_closed(h, 3s).find("\r\n\r\n/health"), std::string::npos);  // fails, not hangs
+    EXPECT_NE(get_once(server.port(), "/health", 3s).find("\r\n\r\n/health"), std::string::npos);  // fails, not hangs
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
     {
         std::lock_guard lock(m);
