@@ -214,8 +214,12 @@ private:
             next_req = std::move(impl_.waiting.front().second);
             impl_.waiting.pop_front();
         }
-        asio::post(next->executor(),
-                   [next, r = std::move(next_req)]() mutable { next->handle_holding_slot(std::move(r)); });
+        // Deferred, not posted: it is queued as this thread's continuation, so
+        // no other thread is woken for it. It runs on its own connection's
+        // strand, never inside this one (this connection may have a request
+        // of its own coming).
+        asio::defer(next->executor(),
+                    [next, r = std::move(next_req)]() mutable { next->handle_holding_slot(std::move(r)); });
     }
 
     // The handler runs here, on this thread: no hand-off to another thread
