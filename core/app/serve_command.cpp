@@ -22,6 +22,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: autoarr serve [--listen HOST:PORT] [--db PATH] [--config FILE] [--plugin-dir DIR]...\n"
     "                     [--sample-stack DIR] [--audit-on-start] [--health-interval SECONDS]\n"
+    "                     [--workers N]\n"
+    "  --workers N   requests that call a provider handled at once (1-256, default 4); health,\n"
+    "                metrics and reads are answered at once regardless\n"
     "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback)\n";
 
 bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
@@ -69,7 +72,15 @@ int run_serve_command(const std::vector<std::string>& args) {
                      "audits. Set a token, or listen on 127.0.0.1.\n";
         return 2;
     }
-    if (auto w = a.value("--workers")) so.workers = static_cast<unsigned>(std::max(1, std::atoi(w->c_str())));
+    if (auto w = a.value("--workers")) {
+        char* end = nullptr;
+        const long n = std::strtol(w->c_str(), &end, 10);
+        if (w->empty() || *end || n < 1 || n > 256) {
+            std::cerr << "autoarr serve: --workers must be a whole number from 1 to 256, not \"" << *w << "\"\n";
+            return 2;
+        }
+        so.workers = static_cast<unsigned>(n);
+    }
 
     // Signals are handled by this thread alone (sigwait below): block them before any thread starts.
     sigset_t signals;

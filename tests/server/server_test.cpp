@@ -212,6 +212,15 @@ TEST_F(ServerTest, BearerTokenProtectsTheApi) {
     EXPECT_EQ(s->get("/api/v1/providers", {{"authorization", "Bearer s3cret"}}).status, 200);
 }
 
+TEST_F(ServerTest, ABadWorkerCountIsNamed) {
+    for (const char* bad : {"0", "abc", "4x", "100000"}) {
+        auto r = run_process(shell_quote(AUTOARR_BINARY) + " serve --listen 127.0.0.1:0 --workers " + bad + " --db " +
+                             shell_quote((dir_.path() / "x.db").string()));
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_NE(r.err.find("--workers must be a whole number from 1 to 256"), std::string::npos) << r.err;
+    }
+}
+
 TEST_F(ServerTest, RefusesToListenBeyondLoopbackWithoutAToken) {
     auto r = run_process("env -u AUTOARR_API_TOKEN " + shell_quote(AUTOARR_BINARY) + " serve --listen 0.0.0.0:0 --db " +
                          shell_quote((dir_.path() / "x.db").string()));
