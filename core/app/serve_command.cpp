@@ -82,6 +82,17 @@ int run_serve_command(const std::vector<std::string>& args) {
         so.workers = static_cast<unsigned>(n);
     }
 
+    double interval = 30;
+    if (auto hi = a.value("--health-interval")) {
+        char* end = nullptr;
+        interval = std::strtod(hi->c_str(), &end);
+        if (hi->empty() || *end) interval = 0;  // "5x" is as wrong as "abc"
+    }
+    if (!(interval > 0) || interval > 86400) {
+        std::cerr << "autoarr serve: --health-interval must be a number of seconds above 0 and at most 86400\n";
+        return 2;
+    }
+
     // Signals are handled by this thread alone (sigwait below): block them before any thread starts.
     sigset_t signals;
     sigemptyset(&signals);
@@ -126,12 +137,6 @@ int run_serve_command(const std::vector<std::string>& args) {
             }
         });
 
-    double interval = 30;
-    if (auto hi = a.value("--health-interval")) interval = std::atof(hi->c_str());
-    if (!(interval > 0)) {
-        std::cerr << "autoarr serve: --health-interval must be a positive number of seconds\n";
-        return 2;
-    }
     std::unique_ptr<routing::HealthMonitor> monitor;
     std::unique_ptr<server::HttpServer> http;
     try {

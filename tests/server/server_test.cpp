@@ -212,12 +212,20 @@ TEST_F(ServerTest, BearerTokenProtectsTheApi) {
     EXPECT_EQ(s->get("/api/v1/providers", {{"authorization", "Bearer s3cret"}}).status, 200);
 }
 
-TEST_F(ServerTest, ABadWorkerCountIsNamed) {
+TEST_F(ServerTest, BadNumbersOnTheCommandLineAreNamed) {
+    auto serve_with = [&](const std::string& flags) {
+        return run_process(shell_quote(AUTOARR_BINARY) + " serve --listen 127.0.0.1:0 " + flags + " --db " +
+                           shell_quote((dir_.path() / "x.db").string()));
+    };
     for (const char* bad : {"0", "abc", "4x", "100000"}) {
-        auto r = run_process(shell_quote(AUTOARR_BINARY) + " serve --listen 127.0.0.1:0 --workers " + bad + " --db " +
-                             shell_quote((dir_.path() / "x.db").string()));
+        auto r = serve_with(std::string("--workers ") + bad);
         EXPECT_EQ(r.exit_code, 2) << bad;
         EXPECT_NE(r.err.find("--workers must be a whole number from 1 to 256"), std::string::npos) << r.err;
+    }
+    for (const char* bad : {"0", "-1", "abc", "5x", "1e9"}) {
+        auto r = serve_with(std::string("--health-interval ") + bad);
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_NE(r.err.find("--health-interval must be a number of seconds"), std::string::npos) << r.err;
     }
 }
 
