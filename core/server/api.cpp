@@ -55,8 +55,18 @@ int status_for(const plugin::CallStatus& s) {
     }
 }
 
-json::value attempts_value(const std::vector<routing::Attempt>& attempts) {
-    return routing::attempts_array(attempts);
+// {"code", "message"}: the inside of every error body and error event (docs/api.md).
+json::object error_object(std::string_view code, std::string_view message) {
+    return json::object{{"code", code}, {"message", message}};
+}
+
+// A failed provider call as an error response that lists the attempts.
+HttpResponse provider_failure(const routing::RouteResult& r) {
+    HttpResponse e;
+    e.status = status_for(r.status);
+    e.body = json::serialize(json::object{{"error", error_object("provider_failed", r.status.message)},
+                                          {"attempts", routing::attempts_array(r.attempts)}});
+    return e;
 }
 
 // Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
@@ -362,7 +372,7 @@ private:
 
     void fail(ResponseWriter& w, bool stream, int status, const std::string& code, const std::string& message) {
         if (!stream) return w.send(HttpServer::error(status, code, message));
-        w.write(sse("error", json::object{{"error", json::object{{"code", code}, {"message", message}}}}));
+        w.write(sse("error", json::object{{"error", error_object(code, message)}}));
         w.end_stream();
     }
 
@@ -432,20 +442,13 @@ private:
                 return !client_gone;
             });
             record(r, final, start);
-            if (!started) {  // failed before the first event: a normal error response
-                auto e = HttpServer::error(status_for(r.status), "provider_failed", r.status.message);
-                json::value ev = json::parse(e.body);
-                ev.as_object()["attempts"] = attempts_value(r.attempts);
-                e.body = json::serialize(ev);
-                return w.send(e);
-            }
+            if (!started) return w.send(provider_failure(r));  // failed before the first event: a normal error
             if (r.status.ok()) {
                 final["provider"] = r.provider;
-                final["attempts"] = attempts_value(r.attempts);
+                final["attempts"] = routing::attempts_array(r.attempts);
                 w.write(sse("done", final));
             } else {
-                w.write(sse("error", json::object{{"error", json::object{{"code", "provider_failed"},
-                                                                         {"message", r.status.message}}},
+                w.write(sse("error", json::object{{"error", error_object("provider_failed", r.status.message)},
                                                   {"partial", r.partial}}));
             }
             return w.end_stream();
@@ -459,10 +462,7 @@ private:
         }
         if (!r.status.ok()) {
             record(r, {}, start);
-            auto e = HttpServer::error(status_for(r.status), "provider_failed", r.status.message);
-            json::value ev = json::parse(e.body);
-            ev.as_object()["attempts"] = attempts_value(r.attempts);
-            e.body = json::serialize(ev);
+            auto e = provider_failure(r);
             if (r.status.retry_after_ms > 0)
                 e.headers.emplace_back("Retry-After", std::to_string((r.status.retry_after_ms + 999) / 1000));
             return w.send(e);
@@ -471,7 +471,7 @@ private:
         for (const char* k : {"content", "model", "usage", "finish_reason"})
             out[k] = resp.as_object().contains(k) ? resp.at(k) : json::value(nullptr);
         out["provider"] = r.provider;
-        out["attempts"] = attempts_value(r.attempts);
+        out["attempts"] = routing::attempts_array(r.attempts);
         record(r, resp.as_object(), start);
         w.send(json_response(200, out));
     }

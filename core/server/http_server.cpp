@@ -112,7 +112,7 @@ public:
         else if (http10_)
             head += "Connection: keep-alive\r\n";
         head += "\r\n";
-        if (!raw_write({head, r.body})) keep_alive_ = false;
+        raw_write({head, r.body});  // a failed write ends keep-alive itself
         if (!keep) keep_alive_ = false;
     }
     bool start_stream(int status, const std::string& content_type) override {

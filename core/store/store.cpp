@@ -134,10 +134,6 @@ std::vector<std::pair<std::string, std::string>> Store::health_transitions(const
     return out;
 }
 
-void Store::record_usage(const UsageRow& u) {
-    record_usage_batch({u});
-}
-
 void Store::record_usage_batch(const std::vector<UsageRow>& rows) {
     if (rows.empty()) return;
     std::lock_guard lock(mutex_);

@@ -47,7 +47,6 @@ public:
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
     std::vector<std::pair<std::string, std::string>> health_transitions(
         const std::string& provider);  // (state, reason)
-    void record_usage(const UsageRow& u);
     // All rows in one transaction: all are stored, or none (throws SqliteError).
     void record_usage_batch(const std::vector<UsageRow>& rows);
     int64_t usage_count();

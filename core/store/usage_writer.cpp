@@ -44,7 +44,7 @@ void UsageWriter::flush() {
     const std::uint64_t target = recorded_;
     flush_requested_ = true;
     wake_.notify_one();
-    progress_.wait(lock, [&] { return finished_ >= target; });
+    progress_.wait(lock, [&] { return stats_.written + stats_.failed >= target; });
 }
 
 UsageWriter::Stats UsageWriter::stats() const {
@@ -74,6 +74,7 @@ void UsageWriter::run() {
             error = e.what();
         }
         lock.lock();
+        bool batch_done = true;  // committed, or given up
         if (error.empty()) {
             stats_.written += batch.size();
             ++stats_.commits;
@@ -83,9 +84,9 @@ void UsageWriter::run() {
                                     std::to_string(attempts) + " failed commit(s): " + error);
         } else {
             log::warn("store", "usage rows not committed (will retry): " + error);
+            batch_done = false;
         }
-        if (error.empty() || attempts >= options_.max_attempts || stopping_) {
-            finished_ += batch.size();
+        if (batch_done) {
             batch.clear();
             progress_.notify_all();
         }

@@ -68,8 +68,7 @@ private:
     std::condition_variable wake_;      // the writer: rows queued, or stopping
     std::condition_variable progress_;  // flush(): a batch finished
     std::deque<UsageRow> queue_;
-    std::uint64_t recorded_ = 0;  // rows ever accepted into the queue
-    std::uint64_t finished_ = 0;  // rows committed or given up (flush waits on this)
+    std::uint64_t recorded_ = 0;  // rows ever accepted; flush() waits until written + failed reach it
     Stats stats_;
     bool writer_idle_ = false;  // waiting on wake_: only then does record() notify
     bool stopping_ = false;
