@@ -7,6 +7,7 @@
 #include "app/cli_args.h"
 #include "app/host.h"
 #include "routing/view_json.h"
+#include "util/strings.h"
 
 namespace autoarr::app {
 namespace json = boost::json;
@@ -85,9 +86,8 @@ int run_chat_command(const std::vector<std::string>& args) {
     req.request_json = json::serialize(body);
     req.provider = a.value("--provider");
     if (auto t = a.value("--timeout")) {
-        char* end = nullptr;
-        double s = std::strtod(t->c_str(), &end);
-        if (end == t->c_str() || *end || !(s > 0)) {
+        const double s = util::parse_number(*t).value_or(0);
+        if (!(s > 0)) {
             std::cerr << "autoarr chat: --timeout \"" << *t << "\" is not a positive number of seconds\n";
             return 2;
         }

@@ -13,6 +13,7 @@
 #include "routing/health_monitor.h"
 #include "server/api.h"
 #include "util/log.h"
+#include "util/strings.h"
 #include "version.h"
 
 namespace autoarr::app {
@@ -73,21 +74,16 @@ int run_serve_command(const std::vector<std::string>& args) {
         return 2;
     }
     if (auto w = a.value("--workers")) {
-        char* end = nullptr;
-        const long n = std::strtol(w->c_str(), &end, 10);
-        if (w->empty() || *end || n < 1 || n > 256) {
+        const auto n = util::parse_int(*w);
+        if (!n || *n < 1 || *n > 256) {
             std::cerr << "autoarr serve: --workers must be a whole number from 1 to 256, not \"" << *w << "\"\n";
             return 2;
         }
-        so.workers = static_cast<unsigned>(n);
+        so.workers = static_cast<unsigned>(*n);
     }
 
     double interval = 30;
-    if (auto hi = a.value("--health-interval")) {
-        char* end = nullptr;
-        interval = std::strtod(hi->c_str(), &end);
-        if (hi->empty() || *end) interval = 0;  // "5x" is as wrong as "abc"
-    }
+    if (auto hi = a.value("--health-interval")) interval = util::parse_number(*hi).value_or(0);  // "5x" is wrong
     if (!(interval > 0) || interval > 86400) {
         std::cerr << "autoarr serve: --health-interval must be a number of seconds above 0 and at most 86400\n";
         return 2;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <fstream>
 
 extern char** environ;
@@ -27,19 +26,16 @@ std::vector<std::string> split_list(std::string_view text) {
     return out;
 }
 
+// Environment values may carry stray spaces ("OLLAMA_TIMEOUT= 30").
 std::optional<double> parse_positive(std::string_view text) {
-    double v = 0;
-    auto t = trim(text);
-    auto r = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (r.ec != std::errc{} || r.ptr != t.data() + t.size() || !(v > 0)) return std::nullopt;
+    auto v = util::parse_number(trim(text));
+    if (!v || !(*v > 0)) return std::nullopt;
     return v;
 }
 
 std::optional<int64_t> parse_int(std::string_view text, int64_t min) {
-    int64_t v = 0;
-    auto t = trim(text);
-    auto r = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (r.ec != std::errc{} || r.ptr != t.data() + t.size() || v < min) return std::nullopt;
+    auto v = util::parse_int(trim(text));
+    if (!v || *v < min) return std::nullopt;
     return v;
 }
 

@@ -7,6 +7,7 @@
 #include "connectors/live.h"
 #include "routing/view_json.h"
 #include "util/log.h"
+#include "util/strings.h"
 #include "util/utc_time.h"
 
 namespace autoarr::server {
@@ -240,9 +241,8 @@ private:
         auto number = [&](const char* name, int64_t def, int64_t lo, int64_t hi) -> std::optional<int64_t> {
             auto it = req.query.find(name);
             if (it == req.query.end()) return def;
-            char* end = nullptr;
-            long long v = std::strtoll(it->second.c_str(), &end, 10);
-            if (it->second.empty() || *end || v < lo || v > hi) return std::nullopt;
+            auto v = util::parse_int(it->second);
+            if (!v || *v < lo || *v > hi) return std::nullopt;
             return v;
         };
         auto limit = number("limit", 20, 1, 200), offset = number("offset", 0, 0, INT64_MAX);
