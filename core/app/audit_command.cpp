@@ -25,16 +25,7 @@ constexpr const char* kUsage =
 int run_audit_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--help"},
               with_host_flags({"--from", "--format", "--fail-on", "--save", "--rules", "--today"}));
-    if (!a.error().empty() || !a.positional().empty()) {
-        std::cerr << "autoarr audit: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\n"
-                  << kUsage;
-        return 2;
-    }
-    if (a.has("--help")) {
-        std::cout << kUsage;
-        return 0;
-    }
+    if (auto code = usage_exit(a, "audit", kUsage)) return *code;
     const std::string format = a.value("--format").value_or("text");
     if (format != "json" && format != "markdown" && format != "text") {
         std::cerr << "autoarr audit: --format must be json, markdown or text, not \"" << format << "\"\n";

@@ -1,5 +1,7 @@
 #include "app/cli_args.h"
 
+#include <iostream>
+
 namespace autoarr::app {
 
 CliArgs::CliArgs(std::vector<std::string> args, std::set<std::string> flags, std::set<std::string> valued) {
@@ -61,6 +63,21 @@ std::vector<std::string> CliArgs::values(const std::string& option) const {
     for (const auto& [k, v] : options_)
         if (k == option) out.push_back(v);
     return out;
+}
+
+std::optional<int> usage_exit(const CliArgs& args, std::string_view command, std::string_view usage,
+                              bool takes_positional, std::string_view help) {
+    if (!args.error().empty() || (!takes_positional && !args.positional().empty())) {
+        std::cerr << "autoarr " << command << ": "
+                  << (args.error().empty() ? "unexpected argument " + args.positional()[0] : args.error()) << "\n"
+                  << usage;
+        return 2;
+    }
+    if (args.has("--help")) {
+        std::cout << (help.empty() ? usage : help);
+        return 0;
+    }
+    return std::nullopt;
 }
 
 }  // namespace autoarr::app

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace autoarr::app {
@@ -25,5 +26,12 @@ private:
     std::vector<std::string> positional_;
     std::string error_;
 };
+
+// The start every command shares. On a parse error, or a positional word
+// where the command takes none, prints "autoarr <command>: <why>" and the
+// usage to stderr and returns 2. On --help prints `help` (the usage when
+// empty) to stdout and returns 0. Otherwise returns nullopt: carry on.
+std::optional<int> usage_exit(const CliArgs& args, std::string_view command, std::string_view usage,
+                              bool takes_positional = false, std::string_view help = {});
 
 }  // namespace autoarr::app

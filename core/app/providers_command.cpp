@@ -24,17 +24,10 @@ void print_failure(const routing::RouteResult& r) {
 
 int run_providers_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--json", "--no-builtin-plugins", "--help"}, with_host_flags({}));
-    if (!a.error().empty() || !a.positional().empty()) {
-        std::cerr << "autoarr providers: "
-                  << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\nusage: autoarr providers [--json] [--config FILE] [--plugin-dir DIR]...\n";
-        return 2;
-    }
-    if (a.has("--help")) {
-        std::cout << "usage: autoarr providers [--json] [--config FILE] [--plugin-dir DIR]...\n"
-                     "Checks every provider once and lists them in routing order.\n";
-        return 0;
-    }
+    const std::string usage = "usage: autoarr providers [--json] [--config FILE] [--plugin-dir DIR]...\n";
+    if (auto code = usage_exit(a, "providers", usage, false,
+                               usage + "Checks every provider once and lists them in routing order.\n"))
+        return *code;
     auto host = build_host(host_options(a));
     for (const auto& e : host->errors) std::cerr << "autoarr providers: " << e << "\n";
     host->router->check_health();
@@ -64,14 +57,7 @@ int run_chat_command(const std::vector<std::string>& args) {
         "usage: autoarr chat [--provider ID] [--model M] [--stream] [--json] [--timeout SECONDS] MESSAGE...\n";
     CliArgs a(args, {"--json", "--stream", "--no-builtin-plugins", "--help"},
               with_host_flags({"--model", "--timeout"}));
-    if (!a.error().empty()) {
-        std::cerr << "autoarr chat: " << a.error() << "\n" << usage;
-        return 2;
-    }
-    if (a.has("--help")) {
-        std::cout << usage;
-        return 0;
-    }
+    if (auto code = usage_exit(a, "chat", usage, true)) return *code;
     if (a.positional().empty()) {
         std::cerr << "autoarr chat: no message given\n" << usage;
         return 2;

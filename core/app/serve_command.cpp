@@ -47,16 +47,7 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
 int run_serve_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"},
               with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers"}));
-    if (!a.error().empty() || !a.positional().empty()) {
-        std::cerr << "autoarr serve: " << (a.error().empty() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\n"
-                  << kUsage;
-        return 2;
-    }
-    if (a.has("--help")) {
-        std::cout << kUsage;
-        return 0;
-    }
+    if (auto code = usage_exit(a, "serve", kUsage)) return *code;
     const char* env_listen = std::getenv("AUTOARR_LISTEN");
     std::string listen = a.value("--listen").value_or(env_listen && *env_listen ? env_listen : "127.0.0.1:8000");
     server::ServerOptions so;
