@@ -7,14 +7,6 @@
 namespace autoarr::audit {
 namespace json = boost::json;
 
-int severity_weight(std::string_view s) {
-    if (s == "critical") return 25;
-    if (s == "high") return 10;
-    if (s == "medium") return 4;
-    if (s == "low") return 1;
-    return 0;
-}
-
 int health_score(const std::vector<Finding>& findings) {
     int score = 100;
     for (const auto& f : findings) score -= severity_weight(f.rule.severity);

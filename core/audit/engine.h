@@ -18,8 +18,7 @@ struct Finding {
     std::string impact;            // from enrichment
 };
 
-// Weights per severity (docs/audit.md): the score is 100 minus their sum, floored at 0.
-int severity_weight(std::string_view severity);
+// 100 minus the findings' severity weights (rule_set.h), floored at 0.
 int health_score(const std::vector<Finding>& findings);
 
 // documents: {"sabnzbd": {"get_config": .., "version": ..}, "sonarr": {...}, "radarr": {...}}.

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -25,12 +26,25 @@ std::string need_string(const json::object& o, const char* key, const std::strin
 
 }  // namespace
 
+namespace {
+// The severities, most severe first: a severity's rank is its index.
+struct Severity {
+    std::string_view name;
+    int weight;  // what one finding costs the health score
+};
+constexpr Severity kSeverities[] = {{"critical", 25}, {"high", 10}, {"medium", 4}, {"low", 1}};
+constexpr int kUnknownRank = static_cast<int>(std::size(kSeverities));  // 4, as documented
+}  // namespace
+
 int severity_rank(std::string_view s) {
-    if (s == "critical") return 0;
-    if (s == "high") return 1;
-    if (s == "medium") return 2;
-    if (s == "low") return 3;
-    return 4;
+    for (int i = 0; i < kUnknownRank; ++i)
+        if (kSeverities[i].name == s) return i;
+    return kUnknownRank;
+}
+
+int severity_weight(std::string_view s) {
+    const int rank = severity_rank(s);
+    return rank < kUnknownRank ? kSeverities[rank].weight : 0;
 }
 
 RuleSet parse_rules(std::string_view text, const std::string& origin) {

@@ -44,5 +44,7 @@ RuleSet parse_rules(std::string_view text, const std::string& origin);
 std::filesystem::path default_rules_path();
 
 int severity_rank(std::string_view severity);  // critical 0 .. low 3, unknown 4
+// What a finding costs the health score (docs/audit.md): critical 25, high 10, medium 4, low 1.
+int severity_weight(std::string_view severity);
 
 }  // namespace autoarr::audit
