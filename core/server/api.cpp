@@ -194,17 +194,10 @@ private:
     std::string usage_metrics() const {
         if (!c_.usage) return {};
         const auto st = c_.usage->stats();
-        return "# HELP autoarr_usage_rows_total Request usage rows by fate: written to the store, failed (given up "
-               "after retries), dropped (queue full).\n"
-               "# TYPE autoarr_usage_rows_total counter\n"
-               "autoarr_usage_rows_total{fate=\"written\"} " +
-               std::to_string(st.written) +
-               "\n"
-               "autoarr_usage_rows_total{fate=\"failed\"} " +
-               std::to_string(st.failed) +
-               "\n"
-               "autoarr_usage_rows_total{fate=\"dropped\"} " +
-               std::to_string(st.dropped) + "\n";
+        return Metrics::counter_family(
+            "autoarr_usage_rows_total",
+            "Request usage rows by fate: written to the store, failed (given up after retries), dropped (queue full).",
+            "fate", {{"written", st.written}, {"failed", st.failed}, {"dropped", st.dropped}});
     }
 
     void health(ResponseWriter& w) {

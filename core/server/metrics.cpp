@@ -36,15 +36,37 @@ void Metrics::provider_state(const std::string& provider, const std::string& sta
     states_[provider] = state;
 }
 
+namespace {
+
+void family_header(std::ostream& o, std::string_view name, std::string_view help, std::string_view type) {
+    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+// A counter family keyed by two labels: {first="k.first",second="k.second"} n.
+template <class Map>
+void counter_by_pair(std::ostream& o, std::string_view name, std::string_view help, std::string_view first,
+                     std::string_view second, const Map& counts) {
+    family_header(o, name, help, "counter");
+    for (const auto& [k, n] : counts)
+        o << name << '{' << first << "=\"" << k.first << "\"," << second << "=\"" << k.second << "\"} " << n << '\n';
+}
+
+}  // namespace
+
+std::string Metrics::counter_family(std::string_view name, std::string_view help, std::string_view label,
+                                    const std::vector<std::pair<std::string, unsigned long long>>& values) {
+    std::ostringstream o;
+    family_header(o, name, help, "counter");
+    for (const auto& [v, n] : values) o << name << '{' << label << "=\"" << v << "\"} " << n << '\n';
+    return o.str();
+}
+
 std::string Metrics::render() const {
     std::lock_guard lock(mutex_);
     std::ostringstream o;
-    o << "# HELP autoarr_http_requests_total HTTP requests by route and status.\n"
-         "# TYPE autoarr_http_requests_total counter\n";
-    for (const auto& [k, n] : requests_)
-        o << "autoarr_http_requests_total{route=\"" << k.first << "\",status=\"" << k.second << "\"} " << n << "\n";
-    o << "# HELP autoarr_http_request_duration_seconds HTTP request latency.\n"
-         "# TYPE autoarr_http_request_duration_seconds histogram\n";
+    counter_by_pair(o, "autoarr_http_requests_total", "HTTP requests by route and status.", "route", "status",
+                    requests_);
+    family_header(o, "autoarr_http_request_duration_seconds", "HTTP request latency.", "histogram");
     for (const auto& [route, h] : histogram_) {
         for (std::size_t i = 0; i < buckets().size(); ++i)
             o << "autoarr_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << buckets()[i]
@@ -53,17 +75,10 @@ std::string Metrics::render() const {
         o << "autoarr_http_request_duration_seconds_sum{route=\"" << route << "\"} " << latency_sum_.at(route) << "\n";
         o << "autoarr_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.back() << "\n";
     }
-    o << "# HELP autoarr_provider_attempts_total Provider attempts by outcome.\n"
-         "# TYPE autoarr_provider_attempts_total counter\n";
-    for (const auto& [k, n] : attempts_)
-        o << "autoarr_provider_attempts_total{provider=\"" << k.first << "\",outcome=\"" << k.second << "\"} " << n
-          << "\n";
-    o << "# HELP autoarr_provider_tokens_total Tokens by provider and kind.\n"
-         "# TYPE autoarr_provider_tokens_total counter\n";
-    for (const auto& [k, n] : tokens_)
-        o << "autoarr_provider_tokens_total{provider=\"" << k.first << "\",kind=\"" << k.second << "\"} " << n << "\n";
-    o << "# HELP autoarr_provider_up Provider state (1 healthy or degraded, 0 otherwise).\n"
-         "# TYPE autoarr_provider_up gauge\n";
+    counter_by_pair(o, "autoarr_provider_attempts_total", "Provider attempts by outcome.", "provider", "outcome",
+                    attempts_);
+    counter_by_pair(o, "autoarr_provider_tokens_total", "Tokens by provider and kind.", "provider", "kind", tokens_);
+    family_header(o, "autoarr_provider_up", "Provider state (1 healthy or degraded, 0 otherwise).", "gauge");
     for (const auto& [p, s] : states_)
         o << "autoarr_provider_up{provider=\"" << p << "\",state=\"" << s << "\"} "
           << (s == "healthy" || s == "degraded" ? 1 : 0) << "\n";

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace autoarr::server {
@@ -16,6 +17,11 @@ public:
     void tokens(const std::string& provider, const std::string& kind, long long n);
     void provider_state(const std::string& provider, const std::string& state);
     std::string render() const;  // Prometheus text exposition format
+
+    // One counter family with a single label, in the same format, for
+    // counters kept elsewhere (the store's usage rows).
+    static std::string counter_family(std::string_view name, std::string_view help, std::string_view label,
+                                      const std::vector<std::pair<std::string, unsigned long long>>& values);
 
 private:
     static const std::vector<double>& buckets();
