@@ -93,22 +93,15 @@ Error stream_error(const claude::ApiError& e) {
 class ClaudeProvider final : public sdk::Provider {
 public:
     static std::unique_ptr<ClaudeProvider> create(std::string_view config) {
-        claude::Settings s;
-        try {
-            s = claude::parse_settings(config);
-        } catch (const std::invalid_argument& e) {
-            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("claude: ") + e.what());
-        }
-        std::string why;
-        auto url = http::parse_base_url(s.base_url, why);
-        if (!url) throw Error(AUTOARR_ERR_CONFIG_INVALID, "claude: setting \"base_url\": " + why);
+        auto s = http::settings_or_config_error("claude", config, &claude::parse_settings);
+        auto url = http::base_url_or_config_error("claude", "base_url", s.base_url);
         // The key must never cross a network in clear.
-        if (!url->tls && !url->is_loopback())
+        if (!url.tls && !url.is_loopback())
             throw Error(AUTOARR_ERR_CONFIG_INVALID,
                         "claude: base_url \"" + s.base_url + "\" is plain http to a non-loopback host; use https");
         std::string key = sdk::module_host().secret("api_key").value_or("");
         try {
-            return std::make_unique<ClaudeProvider>(std::move(s), std::move(*url), std::move(key));
+            return std::make_unique<ClaudeProvider>(std::move(s), std::move(url), std::move(key));
         } catch (const std::invalid_argument& e) {  // unreadable CA file
             throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("claude: ") + e.what());
         }

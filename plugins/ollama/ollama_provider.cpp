@@ -62,16 +62,9 @@ using http::deadline_for;
 class OllamaProvider final : public sdk::Provider {
 public:
     static std::unique_ptr<OllamaProvider> create(std::string_view config) {
-        ollama::Settings s;
-        try {
-            s = ollama::parse_settings(config);
-        } catch (const std::invalid_argument& e) {
-            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("ollama: ") + e.what());
-        }
-        std::string why;
-        auto url = http::parse_base_url(s.url, why);
-        if (!url) throw Error(AUTOARR_ERR_CONFIG_INVALID, "ollama: setting \"url\": " + why);
-        return std::make_unique<OllamaProvider>(std::move(s), std::move(*url));
+        auto s = http::settings_or_config_error("ollama", config, &ollama::parse_settings);
+        auto url = http::base_url_or_config_error("ollama", "url", s.url);
+        return std::make_unique<OllamaProvider>(std::move(s), std::move(url));
     }
 
     OllamaProvider(ollama::Settings s, http::BaseUrl url) : s_(std::move(s)), client_(std::move(url), options()) {}

@@ -4,6 +4,7 @@
 
 #include <autoarr/provider.hpp>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include "http/client.h"
@@ -24,6 +25,26 @@ struct CancelLink {
     sdk::CancelRegistration reg;
     explicit CancelLink(const sdk::Call& call) : reg(call.on_cancel([this] { handle.cancel(); })) {}
 };
+
+// A provider's settings parsed by `parse`, which throws std::invalid_argument
+// naming the setting; that becomes CONFIG_INVALID prefixed with `who`.
+template <class Settings>
+Settings settings_or_config_error(const std::string& who, std::string_view config,
+                                  Settings (*parse)(std::string_view)) {
+    try {
+        return parse(config);
+    } catch (const std::invalid_argument& e) {
+        throw sdk::Error(AUTOARR_ERR_CONFIG_INVALID, who + ": " + e.what());
+    }
+}
+
+// The base URL in setting `name`, or CONFIG_INVALID naming the setting.
+inline BaseUrl base_url_or_config_error(const std::string& who, const char* name, const std::string& value) {
+    std::string why;
+    auto url = parse_base_url(value, why);
+    if (!url) throw sdk::Error(AUTOARR_ERR_CONFIG_INVALID, who + ": setting \"" + name + "\": " + why);
+    return std::move(*url);
+}
 
 // A transport failure as a typed SDK error; `who` prefixes the message
 // ("ollama"). The client's message already names the server.
