@@ -168,20 +168,8 @@ TEST_F(ClaudeTest, StreamUsageIsCumulativeOverwriteNotSum) {
 
 TEST_F(ClaudeTest, ChunkHostileDeliveryPlans) {
     for (std::string file : {"stream_basic.chunk_hostile.sse", "stream_utf8.sse"}) {
-        const std::string want(fixtures().splits_expected(file).at("text").as_string());
-        const auto plans = fixtures().hostile_plans(file);
         auto inst = make();
-        for (const auto& [name, plan] : plans) {
-            SCOPED_TRACE(file + " / " + name);
-            server_->on("POST", "/v1/messages", [file, plan](const ReceivedRequest&) {
-                auto r = from_manifest(file);
-                r.pieces = plan;
-                return r;
-            });
-            auto r = stream_call(*inst, chat_request("hi"));
-            ASSERT_TRUE(r.status.ok()) << r.status.message;
-            ASSERT_EQ(r.text, want);
-        }
+        expect_every_plan_reassembles(*server_, "/v1/messages", fixtures(), file, "text", *inst);
     }
 }
 

@@ -81,20 +81,8 @@ TEST_F(OllamaTest, StreamUsageAndFinishReason) {
 
 TEST_F(OllamaTest, ChunkHostileDeliveryPlans) {
     for (std::string file : {"chat_stream.chunk_hostile.ndjson", "chat_stream_utf8.ndjson"}) {
-        const std::string want(fixtures().splits_expected(file).at("content").as_string());
-        const auto plans = fixtures().hostile_plans(file);
         auto inst = make();
-        for (const auto& [name, plan] : plans) {
-            SCOPED_TRACE(file + " / " + name);
-            server_.on("POST", "/api/chat", [file, plan](const ReceivedRequest&) {
-                auto r = from_manifest(file);
-                r.pieces = plan;
-                return r;
-            });
-            auto r = stream_call(*inst, chat_request("hi"));
-            ASSERT_TRUE(r.status.ok()) << r.status.message;
-            ASSERT_EQ(r.text, want);
-        }
+        expect_every_plan_reassembles(server_, "/api/chat", fixtures(), file, "content", *inst);
     }
 }
 

@@ -9,6 +9,8 @@
 
 #include "plugin/instance.h"
 #include "plugin/plugin_registry.h"
+#include "support/fixture_server.h"
+#include "support/manifest_fixtures.h"
 
 #ifndef AUTOARR_BUILTIN_PLUGIN_DIR
 #error "AUTOARR_BUILTIN_PLUGIN_DIR must name <build>/lib/autoarr/plugins"
@@ -46,6 +48,26 @@ inline StreamResult stream_call(plugin::Instance& inst, const std::string& reque
 
 inline std::string chat_request(const std::string& content, const std::string& extra = "") {
     return R"({"messages":[{"role":"user","content":")" + content + "\"}]" + extra + "}";
+}
+
+// Serves the stream `file` at POST `path` under every chunk-hostile delivery
+// plan its manifest lists, and checks that each reassembles into the text
+// under `text_key` in the manifest's split expectations.
+inline void expect_every_plan_reassembles(FixtureServer& server, const std::string& path,
+                                          const ManifestFixtures& fixtures, const std::string& file,
+                                          const char* text_key, plugin::Instance& inst) {
+    const std::string want(fixtures.splits_expected(file).at(text_key).as_string());
+    for (const auto& [name, plan] : fixtures.hostile_plans(file)) {
+        SCOPED_TRACE(file + " / " + name);
+        server.on("POST", path, [&fixtures, file, plan = plan](const ReceivedRequest&) {
+            auto r = fixtures.response(file);
+            r.pieces = plan;
+            return r;
+        });
+        auto r = stream_call(inst, chat_request("hi"));
+        ASSERT_TRUE(r.status.ok()) << r.status.message;
+        ASSERT_EQ(r.text, want);
+    }
 }
 
 }  // namespace autoarr::test
