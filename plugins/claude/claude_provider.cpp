@@ -93,18 +93,17 @@ Error stream_error(const claude::ApiError& e) {
 class ClaudeProvider final : public sdk::Provider {
 public:
     static std::unique_ptr<ClaudeProvider> create(std::string_view config) {
-        auto s = http::settings_or_config_error("claude", config, &claude::parse_settings);
+        auto s = http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "claude",
+                                           [&] { return claude::parse_settings(config); });
         auto url = http::base_url_or_config_error("claude", "base_url", s.base_url);
         // The key must never cross a network in clear.
         if (!url.tls && !url.is_loopback())
             throw Error(AUTOARR_ERR_CONFIG_INVALID,
                         "claude: base_url \"" + s.base_url + "\" is plain http to a non-loopback host; use https");
         std::string key = sdk::module_host().secret("api_key").value_or("");
-        try {
+        return http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "claude", [&] {  // an unreadable CA file
             return std::make_unique<ClaudeProvider>(std::move(s), std::move(url), std::move(key));
-        } catch (const std::invalid_argument& e) {  // unreadable CA file
-            throw Error(AUTOARR_ERR_CONFIG_INVALID, std::string("claude: ") + e.what());
-        }
+        });
     }
 
     ClaudeProvider(claude::Settings s, http::BaseUrl url, std::string key)
@@ -246,11 +245,8 @@ private:
     }
 
     claude::MessagesBody build_body(std::string_view request, bool stream) const {
-        try {
-            return claude::messages_body(request, s_, stream);
-        } catch (const std::invalid_argument& e) {
-            throw Error(AUTOARR_ERR_INVALID_ARGUMENT, std::string("claude: ") + e.what());
-        }
+        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "claude",
+                                         [&] { return claude::messages_body(request, s_, stream); });
     }
 
     claude::Settings s_;

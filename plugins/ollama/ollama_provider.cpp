@@ -62,7 +62,8 @@ using http::deadline_for;
 class OllamaProvider final : public sdk::Provider {
 public:
     static std::unique_ptr<OllamaProvider> create(std::string_view config) {
-        auto s = http::settings_or_config_error("ollama", config, &ollama::parse_settings);
+        auto s = http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "ollama",
+                                           [&] { return ollama::parse_settings(config); });
         auto url = http::base_url_or_config_error("ollama", "url", s.url);
         return std::make_unique<OllamaProvider>(std::move(s), std::move(url));
     }
@@ -189,11 +190,8 @@ private:
     }
 
     ollama::ChatBody build_body(std::string_view request, bool stream) const {
-        try {
-            return ollama::chat_body(request, s_, stream);
-        } catch (const std::invalid_argument& e) {
-            throw Error(AUTOARR_ERR_INVALID_ARGUMENT, std::string("ollama: ") + e.what());
-        }
+        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "ollama",
+                                         [&] { return ollama::chat_body(request, s_, stream); });
     }
 
     // Returns false to stop reading (error line, host stop, malformed line).

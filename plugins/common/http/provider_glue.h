@@ -26,15 +26,15 @@ struct CancelLink {
     explicit CancelLink(const sdk::Call& call) : reg(call.on_cancel([this] { handle.cancel(); })) {}
 };
 
-// A provider's settings parsed by `parse`, which throws std::invalid_argument
-// naming the setting; that becomes CONFIG_INVALID prefixed with `who`.
-template <class Settings>
-Settings settings_or_config_error(const std::string& who, std::string_view config,
-                                  Settings (*parse)(std::string_view)) {
+// Runs `f`. The pure protocol code throws std::invalid_argument naming the
+// bad setting or field; that becomes an SDK error with `code` (CONFIG_INVALID
+// for settings, INVALID_ARGUMENT for a request), prefixed with `who`.
+template <class F>
+auto invalid_argument_as(int32_t code, const std::string& who, F&& f) -> decltype(f()) {
     try {
-        return parse(config);
+        return f();
     } catch (const std::invalid_argument& e) {
-        throw sdk::Error(AUTOARR_ERR_CONFIG_INVALID, who + ": " + e.what());
+        throw sdk::Error(code, who + ": " + e.what());
     }
 }
 
