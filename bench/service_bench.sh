@@ -26,7 +26,6 @@ echo "idle RSS: $(rss $serve_pid VmRSS)"
 
 body='{"messages":[{"role":"user","content":"Why is the sky blue?"}]}'
 raw='{"model":"llama3.2","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":false}'
-mklua() { printf 'wrk.method="POST"\nwrk.body=%q\nwrk.headers["Content-Type"]="application/json"\n' "$1" | sed "s/^wrk.body=\\$'\(.*\)'$/wrk.body='\1'/" > "$2"; }
 printf 'wrk.method="POST"\nwrk.body=[[%s]]\nwrk.headers["Content-Type"]="application/json"\n' "$body" > "$work/host.lua"
 printf 'wrk.method="POST"\nwrk.body=[[%s]]\nwrk.headers["Content-Type"]="application/json"\n' "$raw" > "$work/direct.lua"
 
