@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "routing/format_adapt.h"
+
 namespace autoarr::routing {
 
 using namespace std::chrono;
@@ -20,6 +22,8 @@ struct Router::Entry {
     CircuitBreaker breaker;
     int64_t latency_ms = -1;
     std::vector<std::string> models;
+    std::string model;           // from the last health check that named it
+    int64_t context_window = 0;  // likewise
 };
 
 std::string_view state_name(ProviderState s) {
@@ -198,15 +202,26 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
     return result;
 }
 
+namespace {
+// The request as this provider should see it (RouteRequest::format_is_hint).
+const std::string& request_for(const RouteRequest& req, const plugin::Instance& inst, std::string& adapted) {
+    if (req.format_is_hint && adapt_format_to_capabilities(req.request_json, inst.capability_flags(), adapted))
+        return adapted;
+    return req.request_json;
+}
+}  // namespace
+
 RouteResult Router::complete(const RouteRequest& req) {
     return route(req, false, [&](plugin::Instance& inst, const plugin::CallContext& ctx, std::string& out, bool&) {
-        return inst.complete(ctx, req.request_json, out);
+        std::string adapted;
+        return inst.complete(ctx, request_for(req, inst, adapted), out);
     });
 }
 
 RouteResult Router::stream(const RouteRequest& req, const plugin::Instance::EventFn& on_event) {
     return route(req, true, [&](plugin::Instance& inst, const plugin::CallContext& ctx, std::string&, bool& delivered) {
-        return inst.stream(ctx, req.request_json, [&](uint32_t kind, std::string_view data) {
+        std::string adapted;
+        return inst.stream(ctx, request_for(req, inst, adapted), [&](uint32_t kind, std::string_view data) {
             delivered = true;
             return on_event(kind, data);
         });
@@ -238,6 +253,8 @@ void Router::check_health(const std::string& id) {
         ProviderState state = ProviderState::unhealthy;
         std::string reason;
         std::vector<std::string> models;
+        std::string model;
+        int64_t window = 0;
         if (st.ok()) {
             // autoarr.health/1: {"status": "healthy"|"degraded", "reason": "...", "models": [...]}
             boost::json::error_code ec;
@@ -253,6 +270,9 @@ void Router::check_health(const std::string& id) {
                 if (const auto* m = o->if_contains("models"); m && m->is_array())
                     for (const auto& x : m->get_array())
                         if (x.is_string()) models.emplace_back(x.get_string());
+                if (const auto* m = o->if_contains("model"); m && m->is_string()) model = std::string(m->get_string());
+                if (const auto* w = o->if_contains("context_window"); w && w->is_int64() && w->get_int64() > 0)
+                    window = w->get_int64();
             }
         } else {
             reason = std::string(plugin::code_name(st.code)) + ": " + st.message;
@@ -267,6 +287,8 @@ void Router::check_health(const std::string& id) {
             e->state = state;
             e->reason = reason;
             if (!models.empty()) e->models = std::move(models);
+            if (!model.empty()) e->model = std::move(model);
+            if (window > 0) e->context_window = window;
         }
         notify(e->id, before, state, reason);
     }
@@ -292,7 +314,8 @@ std::vector<ProviderView> Router::providers() const {
         const Entry* e = find(id);
         std::lock_guard lock(e->mutex);
         out.push_back({e->id, e->priority, e->state, e->reason,
-                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms, e->models});
+                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms, e->models,
+                       e->model, e->context_window, e->instance ? e->instance->capability_flags() : 0});
     }
     return out;
 }

@@ -53,6 +53,9 @@ struct RouteRequest {
     std::optional<std::string> provider;  // explicit per-request choice: tried first
     std::optional<std::chrono::milliseconds> deadline;
     plugin::CancelToken* cancel = nullptr;
+    // "format" is a hint (audits): adapted to each provider's capabilities
+    // (routing/format_adapt.h) instead of refused by a provider without them.
+    bool format_is_hint = false;
 };
 
 struct RouteResult {
@@ -71,6 +74,9 @@ struct ProviderView {
     std::string breaker;
     int64_t latency_ms = -1;
     std::vector<std::string> models;  // from the last health check, when it lists them
+    std::string model;                // the configured model, when the health check names it
+    int64_t context_window = 0;       // tokens the provider's model reads per request (0: unknown)
+    uint64_t capabilities = 0;        // AUTOARR_CAP_* of the instance (0: no instance)
 };
 
 class Router {

@@ -26,6 +26,8 @@ json::object provider_object(const ProviderView& p) {
     json::array models;
     for (const auto& m : p.models) models.emplace_back(m);
     o["models"] = std::move(models);
+    if (!p.model.empty()) o["model"] = p.model;
+    if (p.context_window > 0) o["context_window"] = p.context_window;
     o["latency_ms"] = p.latency_ms;
     return o;
 }

@@ -1,5 +1,6 @@
 #include "ollama_protocol.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace autoarr::ollama {
@@ -22,9 +23,12 @@ json::object parse_object(std::string_view text, const char* what, json::storage
     return std::move(v.get_object());
 }
 
-json::object usage_object(const ChatChunk& f) {
-    return json::object{{"prompt_tokens", f.prompt_tokens.value_or(0)},
-                        {"completion_tokens", f.completion_tokens.value_or(0)}};
+json::object usage_object(const ChatChunk& f, int64_t num_ctx) {
+    json::object o{{"prompt_tokens", f.prompt_tokens.value_or(0)},
+                   {"completion_tokens", f.completion_tokens.value_or(0)}};
+    if (f.cached_tokens) o["cached_prompt_tokens"] = *f.cached_tokens;
+    if (num_ctx > 0) o["context_window"] = num_ctx;
+    return o;
 }
 
 }  // namespace
@@ -55,10 +59,24 @@ Settings parse_settings(std::string_view text) {
             throw std::invalid_argument("setting \"keep_alive\" must be seconds or a duration such as \"5m\"");
         s.keep_alive = *v;
     }
+    if (const auto* v = o.if_contains("num_ctx")) {
+        if (!v->is_int64() || v->get_int64() < 256 || v->get_int64() > 1048576)
+            throw std::invalid_argument("setting \"num_ctx\" must be an integer from 256 to 1048576");
+        s.num_ctx = v->get_int64();
+    }
+    if (const auto* v = o.if_contains("think")) {
+        if (!v->is_bool()) throw std::invalid_argument("setting \"think\" must be true or false");
+        s.think = v->get_bool();
+    }
     return s;
 }
 
-ChatBody chat_body(std::string_view request_json, const Settings& settings, bool stream) {
+int64_t effective_num_ctx(const Settings& s, std::optional<int64_t> model_max) {
+    if (!model_max) return s.num_ctx.value_or(kUnknownModelNumCtx);
+    return std::min(s.num_ctx.value_or(kDefaultNumCtx), *model_max);
+}
+
+ChatBody chat_body(std::string_view request_json, const Settings& settings, bool stream, const WindowFor& window) {
     // Everything here is scratch: one arena, released at once (no per-node frees).
     unsigned char scratch[4096];
     json::monotonic_resource arena(scratch, sizeof scratch);
@@ -110,9 +128,17 @@ ChatBody chat_body(std::string_view request_json, const Settings& settings, bool
         if (!st->is_array()) throw std::invalid_argument("\"stop\" must be an array of strings");
         options["stop"] = *st;
     }
+    // One window per model, on every call: a change of num_ctx makes Ollama
+    // reload the model. A request's own options.num_ctx still wins.
+    int64_t num_ctx = 0;
+    if (const auto* given = options.if_contains("num_ctx"); given && given->is_int64())
+        num_ctx = given->get_int64();
+    else if (window && (num_ctx = window(model)) > 0)
+        options["num_ctx"] = num_ctx;
     if (!options.empty()) body["options"] = std::move(options);
     if (settings.keep_alive) body["keep_alive"] = *settings.keep_alive;
-    return {json::serialize(body), std::move(model)};
+    body["think"] = settings.think;
+    return {json::serialize(body), std::move(model), num_ctx};
 }
 
 std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
@@ -137,6 +163,7 @@ std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
         c.done_reason = std::string(dr->get_string());
     if (const auto* p = o.if_contains("prompt_eval_count"); p && p->is_int64()) c.prompt_tokens = p->get_int64();
     if (const auto* e = o.if_contains("eval_count"); e && e->is_int64()) c.completion_tokens = e->get_int64();
+    if (const auto* k = o.if_contains("prompt_eval_cached_count"); k && k->is_int64()) c.cached_tokens = k->get_int64();
     if (const auto* m = o.if_contains("model"); m && m->is_string()) c.model = std::string(m->get_string());
     return c;
 }
@@ -147,22 +174,44 @@ std::string normalise_finish_reason(std::string_view r) {
     return "error";
 }
 
-std::string usage_json(const ChatChunk& f) {
-    return json::serialize(usage_object(f));
+std::string usage_json(const ChatChunk& f, int64_t num_ctx) {
+    return json::serialize(usage_object(f, num_ctx));
 }
 
-json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model) {
+bool prompt_was_cut(const ChatChunk& f, int64_t num_ctx) {
+    if (num_ctx <= 0 || !f.prompt_tokens) return false;  // no count: unknown, not a cut
+    return *f.prompt_tokens >= num_ctx;
+}
+
+std::optional<int64_t> parse_show_context_length(std::string_view body) {
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto* info = v.get_object().if_contains("model_info");
+    if (!info || !info->is_object()) return std::nullopt;
+    const auto& mi = info->get_object();
+    const auto* arch = mi.if_contains("general.architecture");
+    if (!arch || !arch->is_string()) return std::nullopt;
+    const auto* len = mi.if_contains(std::string(arch->get_string()) + ".context_length");
+    if (!len || !len->is_number()) return std::nullopt;
+    const auto n = len->to_number<double>();
+    if (!(n >= 1)) return std::nullopt;
+    return static_cast<int64_t>(n);
+}
+
+json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model,
+                             int64_t num_ctx) {
     json::object o;
     o["content"] = content;
     o["model"] = f.model.empty() ? model : f.model;
-    o["usage"] = usage_object(f);
+    o["usage"] = usage_object(f, num_ctx);
     o["finish_reason"] = normalise_finish_reason(f.done_reason);
     o["raw_finish_reason"] = f.done_reason;
     return o;
 }
 
-std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model) {
-    return json::serialize(response_object(content, f, model));
+std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model, int64_t num_ctx) {
+    return json::serialize(response_object(content, f, model, num_ctx));
 }
 
 std::optional<std::vector<std::string>> parse_tags(std::string_view body) {

@@ -4,6 +4,7 @@
 #include <autoarr/provider.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -91,17 +92,24 @@ public:
                           (s_.auto_download ? " (it will be pulled on first use)" : "");
         }
         o["models"] = std::move(names);
+        // The window the host budgets its prompts for (docs/payloads.md).
+        o["model"] = s_.model;
+        if (present) o["context_window"] = num_ctx_for(call, s_.model);
         return json::serialize(o);
     }
 
     std::string list_models(const sdk::Call& call) override {
         json::array arr;
-        for (const auto& m : fetch_models(call, false)) arr.push_back(json::object{{"id", m}});
+        for (const auto& m : fetch_models(call, false)) {
+            json::object entry{{"id", m}};
+            if (auto max = known_model_max(m)) entry["max_context"] = *max;
+            arr.push_back(std::move(entry));
+        }
         return json::serialize(json::object{{"models", std::move(arr)}});
     }
 
     std::string complete(const sdk::Call& call, std::string_view request) override {
-        const auto [body, model] = build_body(request, false);
+        const auto [body, model, num_ctx] = build_body(call, request, false);
         for (int attempt = 0;; ++attempt) {
             CancelLink link(call);
             std::pair<http::ResponseHead, std::string> r;
@@ -122,12 +130,13 @@ public:
             if (!chunk->done)
                 throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer has no done:true (incomplete)", 200, -1,
                             AUTOARR_ERROR_FLAG_INCOMPLETE);
-            return ollama::chat_response(chunk->content, *chunk, model);
+            throw_if_cut(*chunk, num_ctx);
+            return ollama::chat_response(chunk->content, *chunk, model, num_ctx);
         }
     }
 
     void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
-        const auto [body, model] = build_body(request, true);
+        const auto [body, model, num_ctx] = build_body(call, request, true);
         for (int attempt = 0;; ++attempt) {
             StreamState st;
             CancelLink link(call);
@@ -154,8 +163,9 @@ public:
                     "ollama: the stream ended without done:true (incomplete" +
                         (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
                     200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
-            out.usage(ollama::usage_json(*st.final_chunk));
-            json::object done = ollama::response_object("", *st.final_chunk, model);
+            throw_if_cut(*st.final_chunk, num_ctx);
+            out.usage(ollama::usage_json(*st.final_chunk, num_ctx));
+            json::object done = ollama::response_object("", *st.final_chunk, model, num_ctx);
             done.erase("content");
             out.done(json::serialize(done));
             return;
@@ -189,9 +199,70 @@ private:
         return r;
     }
 
-    ollama::ChatBody build_body(std::string_view request, bool stream) const {
-        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "ollama",
-                                         [&] { return ollama::chat_body(request, s_, stream); });
+    ollama::ChatBody build_body(const sdk::Call& call, std::string_view request, bool stream) {
+        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "ollama", [&] {
+            return ollama::chat_body(request, s_, stream,
+                                     [&](const std::string& model) { return num_ctx_for(call, model); });
+        });
+    }
+
+    // A prompt that filled the whole window was cut by Ollama: a typed
+    // error, never a success built on half a prompt.
+    static void throw_if_cut(const ollama::ChatChunk& c, int64_t num_ctx) {
+        if (!ollama::prompt_was_cut(c, num_ctx)) return;
+        throw Error(AUTOARR_ERR_REQUEST_TOO_LARGE,
+                    "ollama: the prompt filled the whole context window (" + std::to_string(*c.prompt_tokens) +
+                        " of num_ctx " + std::to_string(num_ctx) +
+                        " tokens), so Ollama cut it; send less or raise num_ctx",
+                    200);
+    }
+
+    std::optional<int64_t> known_model_max(const std::string& model) {
+        std::lock_guard lock(show_mutex_);
+        auto it = model_max_.find(model);
+        if (it == model_max_.end()) return std::nullopt;
+        return it->second;
+    }
+
+    // The window for `model`: the setting or the default, capped at the
+    // model's maximum from POST /api/show (asked once per model and kept, so
+    // every call sends the same num_ctx and Ollama never reloads for it).
+    int64_t num_ctx_for(const sdk::Call& call, const std::string& model) {
+        {
+            std::lock_guard lock(show_mutex_);
+            if (auto it = model_max_.find(model); it != model_max_.end())
+                return ollama::effective_num_ctx(s_, it->second);
+        }
+        bool keep = false;
+        std::optional<int64_t> max = fetch_model_max(call, model, keep);
+        if (keep) {
+            std::lock_guard lock(show_mutex_);
+            model_max_[model] = max;
+        }
+        return ollama::effective_num_ctx(s_, max);
+    }
+
+    // nullopt: unknown; the call goes on with a conservative window. `keep`
+    // says whether the answer holds for good (a server without model_info),
+    // or is asked again next call (no such model yet, a transport error).
+    std::optional<int64_t> fetch_model_max(const sdk::Call& call, const std::string& model, bool& keep) {
+        CancelLink link(call);
+        std::pair<http::ResponseHead, std::string> res;
+        try {
+            res = client_.fetch(post("/api/show", json::serialize(json::object{{"model", model}})),
+                                deadline_for(call, s_.health_timeout_s), &link.handle, 16 * 1024 * 1024);
+        } catch (const http::HttpError& e) {
+            sdk::module_host().log(AUTOARR_LOG_WARN, "cannot ask /api/show for '" + model + "': " + e.what());
+            return std::nullopt;
+        }
+        if (res.first.status != 200) return std::nullopt;
+        keep = true;
+        auto max = ollama::parse_show_context_length(res.second);
+        if (!max)
+            sdk::module_host().log(AUTOARR_LOG_WARN, "/api/show for '" + model +
+                                                         "' has no context_length; using num_ctx " +
+                                                         std::to_string(ollama::effective_num_ctx(s_, std::nullopt)));
+        return max;
     }
 
     // Returns false to stop reading (error line, host stop, malformed line).
@@ -305,15 +376,21 @@ private:
         if (!success)
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the pull of '" + model + "' ended without success");
         host.log(AUTOARR_LOG_INFO, "pulled model '" + model + "'");
-        std::lock_guard lock(models_mutex_);
-        models_fetched_.reset();  // the list changed
+        {
+            std::lock_guard lock(models_mutex_);
+            models_fetched_.reset();  // the list changed
+        }
+        std::lock_guard lock(show_mutex_);
+        model_max_.erase(model);  // a new pull may be another model under the same name
     }
 
     ollama::Settings s_;
     http::Client client_;
-    std::mutex models_mutex_;
+    std::mutex models_mutex_;  // guards models_, models_fetched_
     std::vector<std::string> models_;
     std::optional<Steady::time_point> models_fetched_;
+    std::mutex show_mutex_;                                    // guards model_max_
+    std::map<std::string, std::optional<int64_t>> model_max_;  // model -> max context from /api/show
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "support/fixture_server.h"
 #include "support/manifest_fixtures.h"
+#include "support/ollama_sim.h"
 #include "support/provider_harness.h"
 
 namespace autoarr::test {
@@ -75,7 +76,8 @@ TEST_F(OllamaTest, StreamUsageAndFinishReason) {
     auto r = stream_call(*make(), chat_request("hi"));
     ASSERT_TRUE(r.status.ok());
     ASSERT_EQ(r.usage.size(), 1u);
-    EXPECT_EQ(r.usage[0], R"({"prompt_tokens":31,"completion_tokens":53})");
+    // No /api/show here: the window in effect is the conservative one.
+    EXPECT_EQ(r.usage[0], R"({"prompt_tokens":31,"completion_tokens":53,"context_window":4096})");
     EXPECT_NE(r.done[0].find("\"raw_finish_reason\":\"stop\""), std::string::npos);
 }
 
@@ -210,7 +212,8 @@ TEST_F(OllamaTest, HealthUsesTagsAndReportsModels) {
     ASSERT_TRUE(make()->health(ctx, detail).ok());
     EXPECT_NE(detail.find("no models are pulled"), std::string::npos);
 
-    for (const auto& r : server_.requests()) EXPECT_EQ(r.target, "/api/tags");  // never a completion
+    for (const auto& r : server_.requests())  // never a completion; /api/show asks for the window
+        EXPECT_TRUE(r.target == "/api/tags" || r.target == "/api/show") << r.target;
 }
 
 TEST_F(OllamaTest, HealthOfAServerThatIsNotThere) {
@@ -250,6 +253,7 @@ TEST_F(OllamaTest, MissingModelIsPulledOnceWhenAutoDownloadIsOn) {
     auto st = complete(*make(R"(,"auto_download":true)"), out);
     ASSERT_TRUE(st.ok()) << st.message;
     auto reqs = server_.requests();
+    std::erase_if(reqs, [](const ReceivedRequest& r) { return r.target == "/api/show"; });
     ASSERT_EQ(reqs.size(), 3u);
     EXPECT_EQ(reqs[1].target, "/api/pull");
     EXPECT_EQ(json::parse(reqs[1].body).at("model"), "llama3.2");
@@ -403,6 +407,113 @@ TEST(OllamaManifest, EveryFixtureIsAccountedFor) {
                     test_sources.find("\"ollama/" + file + "\"") != std::string::npos;
         EXPECT_TRUE(used || skipped.count(file)) << file << " is neither exercised nor listed as skipped";
         EXPECT_FALSE(used && skipped.count(file)) << file;
+    }
+}
+
+// ---- The model's real limits, against an Ollama that behaves like one ----
+
+class OllamaWindowTest : public ::testing::Test {
+protected:
+    void SetUp() override { plugin_ = builtin_plugin("ollama"); }
+    std::unique_ptr<plugin::Instance> make(OllamaSim& sim, const std::string& extra = "") {
+        plugin::CallStatus st;
+        auto inst = plugin::Instance::create(plugin_,
+                                             R"({"url":")" + sim.url() + R"(","model":"qwen2.5:7b")" + extra + "}", st);
+        EXPECT_TRUE(st.ok()) << st.message;
+        return inst;
+    }
+    static plugin::CallStatus complete(plugin::Instance& inst, const std::string& req, std::string& out) {
+        plugin::CallContext ctx;
+        return inst.complete(ctx, req, out);
+    }
+    std::shared_ptr<plugin::LoadedPlugin> plugin_;
+};
+
+TEST_F(OllamaWindowTest, NumCtxIsSentOnEveryCallOneValuePerModelAndNeverAboveTheModelMaximum) {
+    OllamaSim sim;  // model maximum 32768, server default 4096
+    auto inst = make(sim);
+    std::string out;
+    ASSERT_TRUE(complete(*inst, chat_request("hi"), out).ok()) << out;
+    ASSERT_TRUE(complete(*inst, chat_request("again"), out).ok());
+    auto chats = sim.chats();
+    ASSERT_EQ(chats.size(), 2u);
+    for (const auto& c : chats) {
+        EXPECT_TRUE(c.num_ctx_sent);
+        EXPECT_EQ(c.num_ctx, 8192);  // the default that fits the audit's batches, not Ollama's 4096
+    }
+    EXPECT_TRUE(chats[0].reloaded);
+    EXPECT_FALSE(chats[1].reloaded);  // the same window: Ollama keeps the model loaded
+    EXPECT_NE(out.find("\"context_window\":8192"), std::string::npos) << out;
+
+    OllamaSimProfile small;
+    small.model_max_context = 2048;
+    OllamaSim tiny(small);
+    ASSERT_TRUE(complete(*make(tiny, R"(,"num_ctx":65536)"), chat_request("hi"), out).ok());
+    EXPECT_EQ(tiny.chats().at(0).num_ctx, 2048);
+    EXPECT_NE(tiny.chats().at(0).request_body.find("\"num_ctx\":2048"), std::string::npos);
+}
+
+TEST_F(OllamaWindowTest, ThinkIsOffUnlessTheSettingAsksForIt) {
+    OllamaSim sim;
+    std::string out;
+    ASSERT_TRUE(complete(*make(sim), chat_request("hi"), out).ok());
+    EXPECT_TRUE(sim.chats().at(0).think_false);
+    ASSERT_TRUE(complete(*make(sim, R"(,"think":true)"), chat_request("hi"), out).ok());
+    EXPECT_FALSE(sim.chats().at(1).think_false);
+    EXPECT_NE(sim.chats().at(1).request_body.find("\"think\":true"), std::string::npos);
+}
+
+TEST_F(OllamaWindowTest, HealthTellsTheHostTheWindowInEffect) {
+    OllamaSim sim;
+    plugin::CallContext ctx;
+    std::string detail;
+    ASSERT_TRUE(make(sim, R"(,"num_ctx":6144)")->health(ctx, detail).ok());
+    auto d = json::parse(detail).as_object();
+    EXPECT_EQ(d.at("model"), "qwen2.5:7b");
+    EXPECT_EQ(d.at("context_window"), 6144);
+    EXPECT_TRUE(sim.chats().empty());  // health never costs a completion
+}
+
+TEST_F(OllamaWindowTest, AnOldServerWithoutModelInfoGetsTheConservativeWindow) {
+    OllamaSimProfile old;
+    old.report_context_length = false;
+    OllamaSim sim(old);
+    std::string out;
+    ASSERT_TRUE(complete(*make(sim), chat_request("hi"), out).ok());
+    EXPECT_EQ(sim.chats().at(0).num_ctx, 4096);
+}
+
+TEST_F(OllamaWindowTest, APromptThatOllamaCutIsATypedErrorNeverASuccess) {
+    OllamaSim sim;
+    std::string big;
+    for (int i = 0; i < 400; ++i) big += "setting number " + std::to_string(i) + " is wrong ";
+    std::string out;
+    auto st = complete(*make(sim, R"(,"num_ctx":512)"), chat_request(big), out);
+    ASSERT_TRUE(sim.chats().at(0).truncated);  // the server cut it silently
+    EXPECT_EQ(st.code, AUTOARR_ERR_REQUEST_TOO_LARGE) << st.message;
+    EXPECT_NE(st.message.find("num_ctx 512"), std::string::npos) << st.message;
+    // Streaming sees the same.
+    auto r = stream_call(*make(sim, R"(,"num_ctx":512)"), chat_request(big));
+    EXPECT_EQ(r.status.code, AUTOARR_ERR_REQUEST_TOO_LARGE) << r.status.message;
+}
+
+TEST_F(OllamaWindowTest, SmallOrMissingCountsAfterACacheHitAreNotCuts) {
+    for (auto counting : {OllamaSimProfile::Counting::whole_prompt, OllamaSimProfile::Counting::new_tokens_only,
+                          OllamaSimProfile::Counting::omitted_on_cache_hit}) {
+        SCOPED_TRACE(static_cast<int>(counting));
+        OllamaSimProfile p;
+        p.counting = counting;
+        OllamaSim sim(p);
+        auto inst = make(sim, R"(,"num_ctx":1024)");
+        std::string prefix;
+        for (int i = 0; i < 60; ++i) prefix += "shared instructions " + std::to_string(i) + " ";
+        const std::string req =
+            R"({"messages":[{"role":"system","content":")" + prefix + R"("},{"role":"user","content":"x"}]})";
+        std::string out;
+        ASSERT_TRUE(complete(*inst, req, out).ok()) << out;
+        auto st = complete(*inst, req, out);  // the whole prompt is in the KV cache now
+        EXPECT_TRUE(st.ok()) << st.message;
+        EXPECT_GT(sim.chats().at(1).cached_tokens, 0);
     }
 }
 
