@@ -26,8 +26,8 @@ std::string new_audit_id() {
 
 }  // namespace
 
-AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
-                      const AuditOptions& options) {
+AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
+                        const AuditOptions& options) {
     AuditReport r;
     r.audit_id = new_audit_id();
     r.created_at = utc("%Y-%m-%dT%H:%M:%SZ");
@@ -38,10 +38,15 @@ AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, rout
     r.findings = evaluate_rules(rules, stack.documents, today);
     json::value redacted = stack.documents;
     r.redacted_values = redact(redacted);
+    r.redacted_documents = std::move(redacted.as_object());
     // Findings show current values; a secret-bearing current value is redacted too.
     for (auto& f : r.findings) redact(f.current);
+    for (const auto& f : r.findings)
+        if (f.origin == "rules") ++r.enrichment.total;
+    r.score = health_score(r.findings);
 
     r.mode = "rules-only";
+    r.enrichment.state = "skipped";
     if (!options.enrich) {
         r.mode_reason = "language model disabled (--no-llm)";
     } else if (!router) {
@@ -69,19 +74,48 @@ AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, rout
                             "the model in OLLAMA_MODEL pulled, or set CLAUDE_API_KEY.";
         } else {
             r.attempts.clear();
-            EnrichmentResult e =
-                enrich(*router, options.provider, r.findings, redacted.as_object(), options.enrich_deadline);
-            r.attempts = e.attempts;
-            r.enrichment = e.stats;
-            if (e.applied) {
-                r.mode = "llm";
-                r.provider = e.provider;
-            } else {
-                r.mode_reason = e.reason;
-            }
+            r.enrichment.state = "running";
         }
     }
+    if (r.enrichment.state == "skipped") r.enrichment.not_explained_reason = r.mode_reason;
+    return r;
+}
+
+void apply_progress(AuditReport& r, const EnrichmentProgress& p) {
+    r.findings = p.findings;
+    r.enrichment = p.stats;
+    if (p.stats.explained > 0) {
+        r.mode = "llm";
+        r.provider = p.provider;
+        r.mode_reason.clear();
+    }
+}
+
+void enrich_audit(AuditReport& r, const RuleSet& rules, routing::Router& router, const AuditOptions& options) {
+    EnrichOptions eo;
+    eo.provider = options.provider;
+    eo.deadline = options.enrich_deadline;
+    eo.cache = options.cache;
+    eo.cache_ttl_days = options.cache_ttl_days;
+    eo.cancel = options.cancel;
+    eo.on_progress = options.on_progress;
+    EnrichmentResult e = enrich(router, rules, r.findings, r.redacted_documents, eo);
+    r.attempts = e.attempts;
+    r.enrichment = e.stats;
+    if (e.applied) {
+        r.mode = "llm";
+        r.provider = e.provider;
+        r.mode_reason.clear();
+    } else {
+        r.mode_reason = e.reason;
+    }
     r.score = health_score(r.findings);
+}
+
+AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
+                      const AuditOptions& options) {
+    AuditReport r = rules_audit(stack, rules, router, options);
+    if (r.enrichment.state == "running") enrich_audit(r, rules, *router, options);
     return r;
 }
 

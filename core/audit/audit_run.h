@@ -18,7 +18,11 @@ struct AuditOptions {
     std::optional<std::string> provider;  // per-request choice
     bool enrich = true;                   // false: --no-llm
     std::chrono::milliseconds enrich_deadline{180000};
-    std::string today;  // YYYY-MM-DD; empty = the current UTC date
+    std::string today;              // YYYY-MM-DD; empty = the current UTC date
+    store::Store* cache = nullptr;  // the explanation cache (nullptr: --no-cache)
+    int cache_ttl_days = 30;
+    plugin::CancelToken* cancel = nullptr;
+    std::function<void(const EnrichmentProgress&)> on_progress;
 };
 
 struct AuditReport {
@@ -34,12 +38,22 @@ struct AuditReport {
     EnrichmentStats enrichment;
     std::string rules_version;
     int redacted_values = 0;
+    boost::json::object redacted_documents;  // what a model may see (never serialized into the report)
 };
 
 // `stack` holds the documents as fetched (unredacted): rules run on them; the
 // model and every output only ever see the redacted copy.
 AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
                       const AuditOptions& options);
+
+// The same in two steps, for the service: the rules-only audit, with
+// enrichment.state "running" when a provider can explain it (else
+// "skipped" and mode_reason says why), then the enrichment itself.
+AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, routing::Router* router,
+                        const AuditOptions& options);
+void enrich_audit(AuditReport& report, const RuleSet& rules, routing::Router& router, const AuditOptions& options);
+// Folds a progress report into the audit (the service stores it per batch).
+void apply_progress(AuditReport& report, const EnrichmentProgress& progress);
 
 std::string report_json(const AuditReport& report);
 std::string report_markdown(const AuditReport& report);

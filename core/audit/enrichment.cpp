@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 
+#include "audit/evidence.h"
 #include "util/strings.h"
 
 namespace autoarr::audit {
@@ -52,48 +54,42 @@ bool path_exists(const json::object& docs, std::string path) {
     return cur != nullptr;
 }
 
-std::string prompt(const std::vector<Finding>& findings, const json::object& docs) {
-    json::array list;
-    for (const auto& f : findings) {
-        list.push_back(json::object{{"rule_id", f.rule.id},
-                                    {"application", f.rule.application},
-                                    {"severity", f.rule.severity},
-                                    {"setting_path", f.rule.setting_path},
-                                    {"current", f.current},
-                                    {"recommended", f.rule.recommended},
-                                    {"rationale", f.rule.rationale}});
-    }
-    return "Audit findings from AutoArr's rules for this SABnzbd/Sonarr/Radarr stack:\n" + json::serialize(list) +
-           "\n\nThe configuration documents (secrets redacted), keyed application -> endpoint:\n" +
-           json::serialize(docs) +
-           "\n\nFor every finding, explain in plain words what is wrong and what it causes (explanation), the "
-           "concrete consequence for this user (impact) and a priority from 1 (fix first) to 5. You may add "
-           "findings the rules missed, but only about settings that exist in the documents above; give their "
-           "setting_path as application.endpoint.path (e.g. sonarr.config_host.urlBase). Answer with one JSON "
-           "object following this schema and nothing else:\n" +
-           json::serialize(answer_schema());
-}
-
 }  // namespace
 
 const json::object& answer_schema() {
+    // Closed objects and no numeric bounds: the subset that both Ollama's
+    // grammar and Claude's structured outputs accept (docs/audit.md).
     static const json::object schema = json::parse(R"({
       "type": "object",
+      "additionalProperties": false,
       "required": ["findings"],
       "properties": {
-        "findings": {"type": "array", "items": {"type": "object", "required": ["rule_id", "explanation"],
+        "findings": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+          "required": ["rule_id", "explanation", "impact", "priority"],
           "properties": {"rule_id": {"type": "string"}, "explanation": {"type": "string"},
-                         "impact": {"type": "string"}, "priority": {"type": "integer", "minimum": 1, "maximum": 5}}}},
-        "additional_findings": {"type": "array", "items": {"type": "object",
-          "required": ["application", "setting_path", "recommended", "severity", "explanation"],
-          "properties": {"application": {"enum": ["sabnzbd", "sonarr", "radarr"]}, "setting_path": {"type": "string"},
-                         "current": {}, "recommended": {"type": "string"},
-                         "severity": {"enum": ["critical", "high", "medium", "low"]},
-                         "explanation": {"type": "string"}, "impact": {"type": "string"}}}}
+                         "impact": {"type": "string"},
+                         "priority": {"type": "integer", "description": "1 (fix first) to 5"}}}}
       }
     })")
                                            .as_object();
     return schema;
+}
+
+const std::string& instruction_prefix() {
+    static const std::string text =
+        "You are AutoArr's configuration auditor for SABnzbd, Sonarr and Radarr. You are given audit findings, one "
+        "JSON object per line: rule_id, application, severity, setting, current (the value found), recommended, "
+        "rationale, and evidence (the settings the rule read; secrets are redacted). For every finding, explain "
+        "in plain words what is wrong and what it causes (explanation, at most two sentences), the concrete "
+        "consequence for this user (impact, one sentence) and a priority from 1 (fix first) to 5. Use the "
+        "rule_id exactly as given and explain only the findings you are given. Answer with one JSON object and "
+        "nothing else, following this JSON schema:\n" +
+        json::serialize(answer_schema());
+    return text;
+}
+
+int64_t estimate_tokens(std::string_view text, double bytes_per_token) {
+    return static_cast<int64_t>(static_cast<double>(text.size()) / bytes_per_token) + 1;
 }
 
 std::optional<json::object> extract_json_object(std::string_view text) {
@@ -208,57 +204,338 @@ std::string apply_answer(const json::object& answer, std::vector<Finding>& findi
     return {};
 }
 
-EnrichmentResult enrich(routing::Router& router, const std::optional<std::string>& provider,
-                        std::vector<Finding>& findings, const json::object& docs, std::chrono::milliseconds deadline) {
-    EnrichmentResult result;
-    json::array messages{json::object{{"role", "system"},
-                                      {"content",
-                                       "You are AutoArr's configuration auditor for SABnzbd, Sonarr and Radarr. You "
-                                       "answer only with JSON that follows the schema you are given."}},
-                         json::object{{"role", "user"}, {"content", prompt(findings, docs)}}};
-    std::string last_error;
-    for (int round = 0; round < 2; ++round) {
-        routing::RouteRequest req;
-        req.provider = provider;
-        req.deadline = deadline;
-        req.request_json =
-            json::serialize(json::object{{"messages", messages}, {"format", answer_schema()}, {"temperature", 0.2}});
-        routing::RouteResult r = router.complete(req);
-        result.attempts.insert(result.attempts.end(), r.attempts.begin(), r.attempts.end());
-        if (!r.status.ok()) {
-            result.reason = "no provider answered: " + r.status.message;
-            return result;
-        }
-        result.provider = r.provider;
-        json::error_code ec;
-        json::value resp = json::parse(r.response_json, ec);
-        std::string content =
-            !ec && resp.is_object() && resp.get_object().contains("content") && resp.at("content").is_string()
-                ? std::string(resp.at("content").as_string())
-                : std::string();
-        auto answer = extract_json_object(content);
-        if (answer) {
-            std::vector<Finding> trial = findings;
-            EnrichmentStats stats;
-            stats.repaired = round > 0;
-            last_error = apply_answer(*answer, trial, docs, stats);
-            if (last_error.empty()) {
-                findings = std::move(trial);
-                result.applied = true;
-                result.stats = stats;
-                return result;
-            }
-        } else {
-            last_error = "the answer contains no JSON object";
-        }
-        // One repair request, quoting the answer and what is wrong with it.
-        messages.push_back(json::object{{"role", "assistant"}, {"content", content.substr(0, 20000)}});
-        messages.push_back(
-            json::object{{"role", "user"},
-                         {"content", "That answer cannot be used: " + last_error +
-                                         ". Reply with only the corrected JSON object following the schema."}});
+namespace {
+
+// Budget per finding of the answer, in tokens: two sentences, one sentence,
+// a priority and the JSON around them. A batch's max_tokens is bounded by it.
+constexpr int64_t kAnswerTokensPerFinding = 110;
+constexpr int64_t kAnswerTokensFixed = 48;
+// Tokens each message costs in a chat template, and a margin for what the
+// estimate cannot see (the template's own words).
+constexpr int64_t kPerMessageTokens = 8;
+constexpr int64_t kSafetyTokens = 64;
+// The first batch is small, so the first explanation arrives early; the
+// rest carry up to kMaxBatch findings (one answer stays short enough to
+// repair, and a failure costs little).
+constexpr std::size_t kFirstBatch = 3;
+constexpr std::size_t kMaxBatch = 8;
+// A window we can always assume (Ollama's own default below 24 GiB of VRAM).
+constexpr int64_t kUnknownWindow = 4096;
+
+using Clock = std::chrono::steady_clock;
+
+struct Item {
+    std::size_t index;  // into findings
+    std::string line;   // its line in the prompt
+    std::string fingerprint;
+};
+
+std::string finding_line(const Finding& f, const json::object& evidence) {
+    return json::serialize(json::object{{"rule_id", f.rule.id},
+                                        {"application", f.rule.application},
+                                        {"severity", f.rule.severity},
+                                        {"setting", f.rule.setting_path},
+                                        {"current", f.current},
+                                        {"recommended", f.rule.recommended},
+                                        {"rationale", f.rule.rationale},
+                                        {"evidence", evidence}});
+}
+
+const Rule* rule_by_id(const RuleSet& rules, const std::string& id) {
+    for (const auto& r : rules.rules)
+        if (r.entry.id == id) return &r;
+    return nullptr;
+}
+
+// The provider the batches are sized for: the explicit choice, else the
+// first usable one in the routing order.
+std::optional<routing::ProviderView> target_provider(const routing::Router& router,
+                                                     const std::optional<std::string>& explicit_choice) {
+    for (const auto& v : router.providers()) {
+        if (explicit_choice && v.id != *explicit_choice) continue;
+        if (v.state == routing::ProviderState::healthy || v.state == routing::ProviderState::degraded) return v;
     }
-    result.reason = "the provider's answer was malformed twice (" + last_error + "); kept the rules-only result";
+    return std::nullopt;
+}
+
+struct Answer {
+    bool ok = false;
+    std::string error;  // why not
+    std::string content;
+};
+
+Answer parse_answer(const routing::RouteResult& r, std::vector<Finding>& batch, const json::object& docs,
+                    EnrichmentStats& stats) {
+    Answer a;
+    json::error_code ec;
+    json::value resp = json::parse(r.response_json, ec);
+    a.content = !ec && resp.is_object() && resp.get_object().contains("content") && resp.at("content").is_string()
+                    ? std::string(resp.at("content").as_string())
+                    : std::string();
+    auto answer = extract_json_object(a.content);
+    if (!answer) {
+        a.error = "the answer contains no JSON object";
+        return a;
+    }
+    // apply_answer counts what it applies; the caller counts each finding
+    // once, so only what was dropped is taken from here.
+    EnrichmentStats local;
+    a.error = apply_answer(*answer, batch, docs, local);
+    if (a.error.empty() && local.explained == 0 && !batch.empty())
+        a.error = "the answer explains none of the findings it was given";
+    a.ok = a.error.empty();
+    stats.dropped_unknown_rule += local.dropped_unknown_rule;
+    stats.dropped_unknown_path += local.dropped_unknown_path;
+    stats.dropped_malformed += local.dropped_malformed;
+    return a;
+}
+
+void add_usage(const routing::RouteResult& r, EnrichmentStats& stats, int64_t& prompt_tokens,
+               int64_t& completion_tokens) {
+    prompt_tokens = completion_tokens = 0;
+    json::error_code ec;
+    json::value resp = json::parse(r.response_json, ec);
+    if (ec || !resp.is_object()) return;
+    const auto* u = resp.get_object().if_contains("usage");
+    if (!u || !u->is_object()) return;
+    if (const auto* p = u->get_object().if_contains("prompt_tokens"); p && p->is_int64())
+        prompt_tokens = p->get_int64();
+    if (const auto* c = u->get_object().if_contains("completion_tokens"); c && c->is_int64())
+        completion_tokens = c->get_int64();
+    stats.prompt_tokens += prompt_tokens;
+    stats.completion_tokens += completion_tokens;
+}
+
+std::string response_model(const routing::RouteResult& r) {
+    json::error_code ec;
+    json::value resp = json::parse(r.response_json, ec);
+    if (!ec && resp.is_object())
+        if (const auto* m = resp.get_object().if_contains("model"); m && m->is_string())
+            return std::string(m->get_string());
+    return {};
+}
+
+}  // namespace
+
+EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vector<Finding>& findings,
+                        const json::object& docs, const EnrichOptions& options) {
+    EnrichmentResult result;
+    EnrichmentStats& stats = result.stats;
+    const auto start = Clock::now();
+    const auto deadline = start + options.deadline;
+    for (const auto& f : findings)
+        if (f.origin == "rules") ++stats.total;
+    stats.state = "running";
+
+    const auto target = target_provider(router, options.provider);
+    const std::string provider = target ? target->id : options.provider.value_or("");
+    const std::string model = target ? target->model : std::string();
+    stats.context_window = target && target->context_window > 0 ? target->context_window : kUnknownWindow;
+
+    // Evidence for every rule finding, and what the cache already knows.
+    std::vector<Item> todo;
+    for (std::size_t i = 0; i < findings.size(); ++i) {
+        Finding& f = findings[i];
+        if (f.origin != "rules") continue;
+        const Rule* rule = rule_by_id(rules, f.rule.id);
+        json::object evidence = rule ? rule_evidence(*rule, docs) : json::object{};
+        Item item{i, finding_line(f, evidence), evidence_fingerprint(f.rule.id, f.current, evidence)};
+        if (options.cache && !provider.empty() && !model.empty()) {
+            try {
+                if (auto hit = options.cache->cached_explanation(
+                        {f.rule.id, item.fingerprint, provider, model, kPromptVersion}, options.cache_ttl_days)) {
+                    f.explanation = hit->explanation;
+                    f.impact = hit->impact;
+                    ++stats.cached;
+                    ++stats.explained;
+                    continue;
+                }
+            } catch (const std::exception& e) {
+                result.reason = std::string("the explanation cache cannot be read: ") + e.what();
+            }
+        }
+        todo.push_back(std::move(item));
+    }
+    if (stats.cached > 0) {
+        result.applied = true;
+        result.provider = provider;
+        result.model = model;
+    }
+    if (options.on_progress && stats.cached > 0) options.on_progress({stats, findings, {}, 0, provider});
+
+    // Batches, critical first (findings are sorted by severity), each sized
+    // so that prompt + answer fit the window by a conservative estimate.
+    double bytes_per_token = 3.0;
+    const std::string& prefix = instruction_prefix();
+    auto batch_fits = [&](int64_t line_tokens, std::size_t n) {
+        const int64_t prompt = estimate_tokens(prefix, bytes_per_token) + line_tokens + 2 * kPerMessageTokens + 4;
+        const int64_t answer = kAnswerTokensFixed + kAnswerTokensPerFinding * static_cast<int64_t>(n);
+        return prompt + answer + kSafetyTokens <= stats.context_window;
+    };
+    std::vector<std::vector<std::size_t>> batches;  // indices into todo
+    for (std::size_t i = 0; i < todo.size();) {
+        std::vector<std::size_t> b;
+        int64_t tokens = 0;
+        const std::size_t cap = batches.empty() ? kFirstBatch : kMaxBatch;
+        while (i < todo.size() && b.size() < cap) {
+            const int64_t t = estimate_tokens(todo[i].line, bytes_per_token) + 1;
+            if (!b.empty() && !batch_fits(tokens + t, b.size() + 1)) break;
+            b.push_back(i++);
+            tokens += t;
+        }
+        batches.push_back(std::move(b));
+    }
+    stats.batches = static_cast<int>(batches.size());
+
+    std::string last_error;
+    std::deque<std::vector<std::size_t>> queue(batches.begin(), batches.end());
+    while (!queue.empty()) {
+        std::vector<std::size_t> batch = std::move(queue.front());
+        queue.pop_front();
+        const auto now = Clock::now();
+        if (now >= deadline - std::chrono::seconds(1)) {
+            stats.not_explained_reason =
+                "the enrichment deadline (" + std::to_string(options.deadline.count() / 1000) + " s) passed";
+            break;
+        }
+        if (options.cancel && options.cancel->cancelled()) {
+            stats.not_explained_reason = "the enrichment was cancelled";
+            break;
+        }
+        std::string user = "Findings:\n";
+        for (auto i : batch) user += todo[i].line + "\n";
+        const int64_t max_tokens = kAnswerTokensFixed + kAnswerTokensPerFinding * static_cast<int64_t>(batch.size());
+        const int64_t estimate =
+            estimate_tokens(prefix, bytes_per_token) + estimate_tokens(user, bytes_per_token) + 2 * kPerMessageTokens;
+        json::array messages{json::object{{"role", "system"}, {"content", prefix}, {"cache", true}},
+                             json::object{{"role", "user"}, {"content", user}}};
+        std::vector<Finding> trial;
+        for (auto i : batch) trial.push_back(findings[todo[i].index]);
+        bool done = false, too_large = false, stop_all = false;
+        std::string model_used;
+        for (int round = 0; round < 2 && !done; ++round) {
+            routing::RouteRequest req;
+            req.provider = provider.empty() ? options.provider : std::optional<std::string>(provider);
+            req.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            req.cancel = options.cancel;
+            req.format_is_hint = true;
+            req.request_json = json::serialize(json::object{{"messages", messages},
+                                                            {"format", answer_schema()},
+                                                            {"temperature", 0.2},
+                                                            {"max_tokens", max_tokens + (round > 0 ? 32 : 0)}});
+            const auto call_start = Clock::now();
+            routing::RouteResult r = router.complete(req);
+            ++stats.model_calls;
+            stats.estimated_prompt_tokens += estimate;
+            result.attempts.insert(result.attempts.end(), r.attempts.begin(), r.attempts.end());
+            if (!r.status.ok()) {
+                last_error = r.status.message;
+                if (r.status.code == AUTOARR_ERR_REQUEST_TOO_LARGE) {
+                    ++stats.truncated;
+                    too_large = true;
+                }
+                // Out of time, or told to stop: no later batch can do better.
+                stop_all = r.status.code == AUTOARR_ERR_DEADLINE_EXCEEDED || r.status.code == AUTOARR_ERR_CANCELLED;
+                if (stop_all) stats.not_explained_reason = "the model did not answer in time: " + r.status.message;
+                break;
+            }
+            result.provider = r.provider;
+            int64_t used_prompt = 0, used_completion = 0;
+            add_usage(r, stats, used_prompt, used_completion);
+            // Calibrate: a provider that counts more tokens than estimated
+            // makes every later estimate larger (never smaller: a cache hit
+            // may report only part of a prompt).
+            if (used_prompt > estimate)
+                bytes_per_token = std::max(
+                    1.0, bytes_per_token * static_cast<double>(estimate) / static_cast<double>(used_prompt) * 0.95);
+            model_used = response_model(r);
+            Answer a = parse_answer(r, trial, docs, stats);
+            if (a.ok) {
+                done = true;
+                stats.repaired = stats.repaired || round > 0;
+                const double secs = std::chrono::duration<double>(Clock::now() - call_start).count();
+                std::vector<std::string> explained_now;
+                std::vector<std::pair<store::ExplanationKey, store::CachedExplanation>> to_cache;
+                for (std::size_t k = 0; k < batch.size(); ++k) {
+                    Finding& dst = findings[todo[batch[k]].index];
+                    const Finding* src = nullptr;
+                    for (const auto& t : trial)
+                        if (t.origin == "rules" && t.rule.id == dst.rule.id) src = &t;
+                    if (!src || src->explanation.empty()) continue;
+                    if (dst.explanation.empty()) ++stats.explained;
+                    dst.explanation = src->explanation;
+                    dst.impact = src->impact;
+                    explained_now.push_back(dst.rule.id);
+                    to_cache.push_back({{dst.rule.id, todo[batch[k]].fingerprint, r.provider,
+                                         model_used.empty() ? model : model_used, kPromptVersion},
+                                        {dst.explanation, dst.impact}});
+                }
+                if (options.cache && !to_cache.empty()) {
+                    try {
+                        options.cache->put_explanations(to_cache);
+                    } catch (const std::exception& e) {
+                        result.reason = std::string("the explanation cache cannot be written: ") + e.what();
+                    }
+                }
+                for (auto& t : trial)  // findings the model added about settings that exist, once each
+                    if (t.origin == "llm" && std::none_of(findings.begin(), findings.end(), [&](const Finding& f) {
+                            return f.origin == "llm" && f.rule.setting_path == t.rule.setting_path;
+                        })) {
+                        findings.push_back(std::move(t));
+                        ++stats.added;
+                    }
+                ++stats.batches_done;
+                result.applied = result.applied || !explained_now.empty();
+                if (result.model.empty()) result.model = model_used;
+                if (options.on_progress)
+                    options.on_progress({stats, findings, std::move(explained_now),
+                                         secs > 0 && used_completion > 0 ? used_completion / secs : 0, r.provider});
+                break;
+            }
+            last_error = a.error;
+            // One repair, quoting the answer and what is wrong with it.
+            messages.push_back(json::object{{"role", "assistant"}, {"content", a.content.substr(0, 4000)}});
+            messages.push_back(
+                json::object{{"role", "user"},
+                             {"content", "That answer cannot be used: " + last_error +
+                                             ". Reply with only the corrected JSON object following the schema."}});
+        }
+        if (done) continue;
+        if (too_large && batch.size() > 1) {
+            // The provider saw a cut prompt: estimate more tightly and try the halves.
+            bytes_per_token = std::max(1.0, bytes_per_token * 0.75);
+            std::vector<std::size_t> first(batch.begin(), batch.begin() + batch.size() / 2),
+                second(batch.begin() + batch.size() / 2, batch.end());
+            queue.push_front(std::move(second));
+            queue.push_front(std::move(first));
+            ++stats.batches;
+            continue;
+        }
+        ++stats.batches_failed;  // dropped on its own: the other batches go on
+        if (stop_all) break;
+    }
+    // Renumber model-added findings, if any, and keep severity order.
+    int n = 0;
+    for (auto& f : findings)
+        if (f.origin == "llm") f.rule.id = "LLM-" + std::to_string(++n);
+    if (stats.added > 0)
+        std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+            return severity_rank(a.rule.severity) < severity_rank(b.rule.severity);
+        });
+
+    if (stats.explained == stats.total)
+        stats.state = "complete";
+    else if (stats.explained > 0)
+        stats.state = "partial";
+    else
+        stats.state = "failed";
+    if (stats.explained < stats.total && stats.not_explained_reason.empty())
+        stats.not_explained_reason = std::to_string(stats.batches_failed) + " of " + std::to_string(stats.batches) +
+                                     " batches failed" +
+                                     (last_error.empty() ? std::string() : " (last: " + last_error + ")");
+    if (!result.applied)
+        result.reason =
+            stats.total == 0 ? "nothing to explain" : "no explanation could be had: " + stats.not_explained_reason;
     return result;
 }
 

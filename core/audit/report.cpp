@@ -41,6 +41,17 @@ std::string app_title(std::string_view a) {
     return "Across applications";
 }
 
+// "explained 12 of 91 (partial: the enrichment deadline (180 s) passed)".
+std::string explained_line(const AuditReport& r) {
+    const auto& e = r.enrichment;
+    std::string s = "explained " + std::to_string(e.explained) + " of " + std::to_string(e.total);
+    if (e.state == "running") return s + " (explaining…)";
+    if (e.cached > 0) s += ", " + std::to_string(e.cached) + " from the cache";
+    if (e.explained < e.total && e.state != "skipped" && !e.not_explained_reason.empty())
+        s += " (" + e.state + ": " + e.not_explained_reason + ")";
+    return s;
+}
+
 }  // namespace
 
 std::string report_json(const AuditReport& r) {
@@ -76,12 +87,27 @@ std::string report_json(const AuditReport& r) {
     }
     o["summary"] = std::move(counts);
     o["findings"] = std::move(findings);
-    o["enrichment"] = json::object{{"explained", r.enrichment.explained},
-                                   {"added", r.enrichment.added},
-                                   {"repaired", r.enrichment.repaired},
-                                   {"dropped_unknown_rule", r.enrichment.dropped_unknown_rule},
-                                   {"dropped_unknown_path", r.enrichment.dropped_unknown_path},
-                                   {"dropped_malformed", r.enrichment.dropped_malformed}};
+    const auto& e = r.enrichment;
+    json::object enrichment{{"state", e.state},
+                            {"explained", e.explained},
+                            {"total", e.total},
+                            {"cached", e.cached},
+                            {"batches", e.batches},
+                            {"batches_done", e.batches_done},
+                            {"batches_failed", e.batches_failed},
+                            {"model_calls", e.model_calls},
+                            {"truncated", e.truncated},
+                            {"prompt_tokens", e.prompt_tokens},
+                            {"completion_tokens", e.completion_tokens},
+                            {"context_window", e.context_window}};
+    if (!e.not_explained_reason.empty() && e.explained < e.total)
+        enrichment["not_explained_reason"] = e.not_explained_reason;
+    enrichment["added"] = e.added;
+    enrichment["repaired"] = e.repaired;
+    enrichment["dropped_unknown_rule"] = e.dropped_unknown_rule;
+    enrichment["dropped_unknown_path"] = e.dropped_unknown_path;
+    enrichment["dropped_malformed"] = e.dropped_malformed;
+    o["enrichment"] = std::move(enrichment);
     return json::serialize(o);
 }
 
@@ -91,6 +117,7 @@ std::string report_markdown(const AuditReport& r) {
     md << "**Score:** " << r.score << "/100 · **Findings:** " << r.findings.size() << " · **Mode:** " << r.mode;
     if (r.provider) md << " (" << *r.provider << ")";
     md << " · " << r.created_at << "\n\n";
+    md << "**Explained:** " << explained_line(r) << "\n\n";
     if (!r.mode_reason.empty()) md << "> " << r.mode_reason << "\n\n";
     md << "| Application | Status | Version |\n|---|---|---|\n";
     for (const auto& a : r.applications)
@@ -133,6 +160,7 @@ std::string report_text(const AuditReport& r, bool color) {
     std::ostringstream out;
     out << paint("1", "AutoArr audit") << "  score " << paint("1", std::to_string(r.score) + "/100") << "  "
         << r.findings.size() << " findings  mode " << r.mode << (r.provider ? " (" + *r.provider + ")" : "") << "\n";
+    out << "  " << explained_line(r) << "\n";
     if (!r.mode_reason.empty()) out << "  " << r.mode_reason << "\n";
     for (const auto& a : r.applications)
         out << "  " << app_title(a.name) << ": " << a.status << (a.version.empty() ? "" : " " + a.version)

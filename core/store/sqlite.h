@@ -56,6 +56,8 @@ public:
     void exec(std::string_view sql);
     Statement prepare(std::string_view sql) { return Statement(db_, sql); }
     sqlite3* raw() { return db_; }
+    // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+    int64_t changes() { return sqlite3_changes64(db_); }
 
 private:
     sqlite3* db_ = nullptr;

@@ -24,6 +24,14 @@ const char* const kMigrations[] = {
        CREATE TABLE request_usage (
          at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), provider TEXT NOT NULL,
          model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms INTEGER, outcome TEXT NOT NULL);)",
+    // 2: progressive enrichment and the explanation cache.
+    R"(ALTER TABLE audits ADD COLUMN enrichment_state TEXT;
+       CREATE INDEX audits_enrichment ON audits(enrichment_state);
+       CREATE TABLE explanations (
+         rule_id TEXT NOT NULL, fingerprint TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+         prompt_version INTEGER NOT NULL, explanation TEXT NOT NULL, impact TEXT NOT NULL,
+         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+         PRIMARY KEY (rule_id, fingerprint, provider, model, prompt_version)) WITHOUT ROWID;)",
 };
 
 }  // namespace
@@ -88,6 +96,92 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
             .bind(3, severity)
             .run();
     t.commit();
+}
+
+bool Store::update_audit(const std::string& id, const std::string& mode, const std::string& provider,
+                         const std::string& enrichment_state, const std::string& report_json) {
+    std::lock_guard lock(mutex_);
+    db_.exec("PRAGMA synchronous=FULL");
+    struct Restore {
+        Database& db;
+        ~Restore() {
+            try {
+                db.exec("PRAGMA synchronous=NORMAL");
+            } catch (const std::exception&) {
+                // The next write runs FULL: slower, never less safe.
+            }
+        }
+    } restore{db_};
+    Transaction t(db_);
+    db_.prepare("UPDATE audits SET mode=?, provider=?, enrichment_state=?, report_json=? WHERE id=?")
+        .bind(1, mode)
+        .bind(2, provider)
+        .bind(3, enrichment_state)
+        .bind(4, report_json)
+        .bind(5, id)
+        .run();
+    const bool found = db_.changes() > 0;
+    t.commit();
+    return found;
+}
+
+std::vector<std::string> Store::audits_with_enrichment(const std::string& state) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT id FROM audits WHERE enrichment_state=? ORDER BY rowid");
+    s.bind(1, state);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+}
+
+std::optional<CachedExplanation> Store::cached_explanation(const ExplanationKey& k, int max_age_days) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT explanation, impact FROM explanations WHERE rule_id=? AND fingerprint=? AND provider=? AND model=? "
+        "AND prompt_version=? AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ','now', ?)");
+    s.bind(1, k.rule_id)
+        .bind(2, k.fingerprint)
+        .bind(3, k.provider)
+        .bind(4, k.model)
+        .bind(5, static_cast<int64_t>(k.prompt_version))
+        .bind(6, "-" + std::to_string(max_age_days) + " days");
+    if (!s.step()) return std::nullopt;
+    return CachedExplanation{s.text(0), s.text(1)};
+}
+
+void Store::put_explanations(const std::vector<std::pair<ExplanationKey, CachedExplanation>>& rows) {
+    if (rows.empty()) return;
+    std::lock_guard lock(mutex_);
+    Transaction t(db_);
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO explanations(rule_id, fingerprint, provider, model, prompt_version, explanation, "
+        "impact) VALUES(?,?,?,?,?,?,?)");
+    for (const auto& [k, e] : rows) {
+        s.reset();
+        s.bind(1, k.rule_id)
+            .bind(2, k.fingerprint)
+            .bind(3, k.provider)
+            .bind(4, k.model)
+            .bind(5, static_cast<int64_t>(k.prompt_version))
+            .bind(6, e.explanation)
+            .bind(7, e.impact)
+            .run();
+    }
+    t.commit();
+}
+
+int64_t Store::clear_explanations() {
+    std::lock_guard lock(mutex_);
+    db_.exec("DELETE FROM explanations");
+    return db_.changes();
+}
+
+int64_t Store::purge_explanations(int max_age_days) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM explanations WHERE created_at < strftime('%Y-%m-%dT%H:%M:%fZ','now', ?)")
+        .bind(1, "-" + std::to_string(max_age_days) + " days")
+        .run();
+    return db_.changes();
 }
 
 std::optional<AuditRow> Store::audit(const std::string& id) {

@@ -25,6 +25,15 @@ struct AuditRow {
     std::string report_json;  // the full report, as returned to the client
 };
 
+// One model explanation, keyed by what the model was asked (docs/audit.md, "The cache").
+struct ExplanationKey {
+    std::string rule_id, fingerprint, provider, model;
+    int prompt_version = 0;
+};
+struct CachedExplanation {
+    std::string explanation, impact;
+};
+
 struct UsageRow {
     std::string at;  // when the request finished (UTC, ISO 8601 with ms); "" = now
     std::string provider, model, outcome;
@@ -33,7 +42,7 @@ struct UsageRow {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens (creating and migrating as needed). Throws SqliteError naming the path.
     explicit Store(const std::string& path);
@@ -42,6 +51,21 @@ public:
     void save_audit(const AuditRow& audit,
                     const std::vector<std::pair<std::string, std::string>>& findings /* rule_id, severity */);
     std::optional<AuditRow> audit(const std::string& id);
+    // Rewrites a stored audit as its enrichment progresses (one transaction,
+    // fsynced like save_audit). `enrichment_state` is running | complete |
+    // partial | failed | skipped. False when there is no such audit.
+    bool update_audit(const std::string& id, const std::string& mode, const std::string& provider,
+                      const std::string& enrichment_state, const std::string& report_json);
+    // Audits whose enrichment was still running (the process stopped): their
+    // ids. The caller marks each partial; nothing already explained is lost,
+    // as every explained batch was stored as it arrived.
+    std::vector<std::string> audits_with_enrichment(const std::string& state);
+
+    // The explanation cache. Entries older than max_age_days are not returned.
+    std::optional<CachedExplanation> cached_explanation(const ExplanationKey& key, int max_age_days);
+    void put_explanations(const std::vector<std::pair<ExplanationKey, CachedExplanation>>& rows);
+    int64_t clear_explanations();                                 // returns how many were removed
+    int64_t purge_explanations(int max_age_days);                 // removes expired entries; returns how many
     std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);

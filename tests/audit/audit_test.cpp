@@ -43,14 +43,16 @@ protected:
         delete registry_;
         delete dir_;
     }
-    std::unique_ptr<routing::Router> router_with(std::vector<std::string> answers) {
+    std::unique_ptr<routing::Router> router_with(std::vector<std::string> answers, bool reject_format = false) {
         json::array arr;
         for (auto& a : answers) arr.emplace_back(a);
         routing::RouterOptions o;
         o.order = {"script-a"};
         return std::make_unique<routing::Router>(
             std::vector<routing::ProviderSpec>{
-                {registry_->find("script-a"), json::serialize(json::object{{"contents", arr}}), {}}},
+                {registry_->find("script-a"),
+                 json::serialize(json::object{{"contents", arr}, {"reject_format", reject_format}}),
+                 {}}},
             o);
     }
     AuditReport audit(routing::Router* router) {
@@ -89,10 +91,14 @@ TEST_F(AuditTest, FencedAnswerIsAppliedAndInventionsDropped) {
     EXPECT_EQ(find(r, "SAB-SEC-01")->explanation, "Your SABnzbd is open to the internet.");
     EXPECT_EQ(find(r, "SAB-SEC-01")->impact, "Anyone can read your usenet password.");
     EXPECT_EQ(find(r, "SON-SEC-02")->explanation, "External auth.");  // keys and ids in any case
+    // The same answer comes back for every batch: each finding is taken
+    // from the batch that asked about it, the rest is dropped.
     EXPECT_EQ(r.enrichment.explained, 2);
-    EXPECT_EQ(r.enrichment.dropped_unknown_rule, 1);  // NOPE-99 did not fire
-    EXPECT_EQ(r.enrichment.dropped_unknown_path, 1);  // inventedSetting is not in the documents
-    EXPECT_EQ(r.enrichment.added, 1);
+    EXPECT_EQ(r.enrichment.total, 91);
+    EXPECT_EQ(r.enrichment.state, "partial");
+    EXPECT_GE(r.enrichment.dropped_unknown_rule, 1);  // NOPE-99 did not fire
+    EXPECT_GE(r.enrichment.dropped_unknown_path, 1);  // inventedSetting is not in the documents
+    EXPECT_EQ(r.enrichment.added, 1);                 // once, though every batch offered it
     const Finding* extra = find(r, "LLM-1");
     ASSERT_NE(extra, nullptr);
     EXPECT_EQ(extra->origin, "llm");
@@ -114,16 +120,31 @@ TEST_F(AuditTest, InvalidThenRepaired) {
     EXPECT_TRUE(r.enrichment.repaired);
     std::string calls;
     ASSERT_TRUE(router->list_models("script-a", calls).ok());
-    EXPECT_EQ(calls, R"({"calls":2})");
+    EXPECT_EQ(find(r, "SAB-SEC-01")->explanation, "Your SABnzbd is open to the internet.");  // after the repair
+    EXPECT_EQ(calls, "{\"calls\":" + std::to_string(r.enrichment.model_calls) + "}");
 }
 
 TEST_F(AuditTest, InvalidTwiceKeepsTheRulesOnlyResult) {
     auto router = router_with({"no json here", R"({"something_else": true})"});
     auto r = audit(router.get());
     EXPECT_EQ(r.mode, "rules-only");
-    EXPECT_NE(r.mode_reason.find("malformed twice"), std::string::npos) << r.mode_reason;
+    EXPECT_NE(r.mode_reason.find("batches failed"), std::string::npos) << r.mode_reason;
+    EXPECT_EQ(r.enrichment.state, "failed");
+    EXPECT_EQ(r.enrichment.batches_failed, r.enrichment.batches);
     EXPECT_EQ(r.findings.size(), 91u);
     for (const auto& f : r.findings) EXPECT_TRUE(f.explanation.empty());
+}
+
+// A third-party provider without AUTOARR_CAP_JSON_SCHEMA (or JSON mode) that
+// refuses "format", as docs/payloads.md tells it to, is still used: the
+// schema is in the prompt, and the host leaves "format" out for it.
+TEST_F(AuditTest, AProviderWithoutJsonSchemaGetsTheSchemaInThePrompt) {
+    auto router = router_with({kAnswer}, /*reject_format=*/true);
+    auto r = audit(router.get());
+    ASSERT_EQ(r.mode, "llm") << r.mode_reason;
+    EXPECT_EQ(r.enrichment.explained, 2);
+    EXPECT_EQ(find(r, "SAB-SEC-01")->explanation, "Your SABnzbd is open to the internet.");
+    for (const auto& a : r.attempts) EXPECT_EQ(a.reason.find("format"), std::string::npos) << a.reason;
 }
 
 TEST_F(AuditTest, ExtractJsonObject) {

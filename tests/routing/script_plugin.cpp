@@ -3,7 +3,8 @@
 //   {"fail_times": N, "fail_code": "RATE_LIMITED", "retryable": true,
 //    "retry_after_ms": 7000, "always_fail": false, "hang": false,
 //    "stream_tokens": K, "stream_fail_after": k, "content": "...",
-//    "contents": ["answer 1", "answer 2", ...], "healthy_after_ms": T}
+//    "contents": ["answer 1", "answer 2", ...], "healthy_after_ms": T,
+//    "reject_format": true}  (a provider that follows docs/payloads.md and refuses "format")
 // list_models reports {"calls": n} so tests count real calls.
 #include <atomic>
 #include <autoarr/provider.hpp>
@@ -54,6 +55,7 @@ public:
         p->healthy_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(num("healthy_after_ms", 0));
         if (const auto* list = o.if_contains("contents"); list && list->is_array())
             for (const auto& c : list->as_array()) p->contents_.emplace_back(c.as_string());
+        p->reject_format_ = flag("reject_format", false);
         p->content_ = o.contains("content") ? std::string(o.at("content").as_string()) : std::string(SCRIPT_ID);
         return p;
     }
@@ -68,7 +70,9 @@ public:
     std::string list_models(const autoarr::sdk::Call&) override {
         return "{\"calls\":" + std::to_string(calls_.load()) + "}";
     }
-    std::string complete(const autoarr::sdk::Call& call, std::string_view) override {
+    std::string complete(const autoarr::sdk::Call& call, std::string_view request) override {
+        if (reject_format_ && request.find("\"format\"") != std::string_view::npos)
+            throw Error(AUTOARR_ERR_INVALID_ARGUMENT, "\"format\" is not supported by this provider");
         int64_t n = maybe_fail(call);
         // "contents": answers in turn (the last one repeats); else "content".
         std::string content =
@@ -111,6 +115,7 @@ private:
     int64_t retry_after_ms_ = -1;
     bool always_fail_ = false;
     bool hang_ = false;
+    bool reject_format_ = false;
     int64_t stream_tokens_ = 3;
     int64_t stream_fail_after_ = -1;
     std::string content_;

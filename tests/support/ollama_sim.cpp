@@ -50,12 +50,13 @@ std::string template_prompt(const json::array& messages) {
     return p + "<|im_start|>assistant\n";
 }
 
-// The rule ids the model can see in the last user message of what it read.
+// The rule ids the model can see in the user messages of what it read (a
+// repair request carries the batch's findings in its first message).
 std::set<std::string> visible_rule_ids(std::string_view visible) {
     std::set<std::string> ids;
-    const auto last_user = visible.rfind("<|im_start|>user");
-    if (last_user == std::string_view::npos) return ids;
-    std::string_view text = visible.substr(last_user);
+    const auto first_user = visible.find("<|im_start|>user");
+    if (first_user == std::string_view::npos) return ids;
+    std::string_view text = visible.substr(first_user);
     const std::string_view key = "\"rule_id\":\"";
     for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
         const auto start = at + key.size();

@@ -16,8 +16,8 @@
 //   full cache hit;
 // - num_predict bounds the answer (done_reason "length").
 //
-// It "explains" every finding whose `"rule_id":"..."` it can see in the last
-// user message, as JSON, so a cut prompt yields fewer explanations, exactly
+// It "explains" every finding whose `"rule_id":"..."` it can see in the user
+// messages, as JSON, so a cut prompt yields fewer explanations, exactly
 // as with a real model.
 #pragma once
 
