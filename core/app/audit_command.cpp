@@ -2,34 +2,52 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
 #include "app/cli_args.h"
 #include "app/host.h"
+#include "app/progress_line.h"
 #include "audit/audit_run.h"
 #include "audit/redact.h"
 #include "audit/rule_set.h"
 #include "connectors/live.h"
 #include "connectors/stack.h"
+#include "store/store.h"
+#include "util/strings.h"
 
 namespace autoarr::app {
 
 namespace {
 constexpr const char* kUsage =
     "usage: autoarr audit [--from DIR] [--provider ID] [--format json|markdown|text] [--fail-on SEVERITY]\n"
-    "                     [--save DIR] [--no-llm] [--rules FILE] [--config FILE] [--plugin-dir DIR]...\n"
+    "                     [--save DIR] [--no-llm] [--no-cache] [--progress] [--deadline SECONDS]\n"
+    "                     [--rules FILE] [--config FILE] [--plugin-dir DIR]...\n"
+    "  --no-cache   ask the model about every finding, without reading or writing the explanation cache\n"
+    "  --progress   print the explanation progress on stderr even when it is not a terminal\n"
+    "  --deadline   seconds the model may take in all (default 180); what was explained by then is kept\n"
     "exit: 0 done, 3 a finding at or above --fail-on, 2 error\n";
 }
 
 int run_audit_command(const std::vector<std::string>& args) {
-    CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--help"},
-              with_host_flags({"--from", "--format", "--fail-on", "--save", "--rules", "--today"}));
+    CliArgs a(args, {"--no-llm", "--no-builtin-plugins", "--no-cache", "--progress", "--help"},
+              with_host_flags({"--from", "--format", "--fail-on", "--save", "--rules", "--today", "--deadline"}));
     if (auto code = usage_exit(a, "audit", kUsage)) return *code;
     const std::string format = a.value("--format").value_or("text");
     if (format != "json" && format != "markdown" && format != "text") {
         std::cerr << "autoarr audit: --format must be json, markdown or text, not \"" << format << "\"\n";
         return 2;
+    }
+    std::chrono::milliseconds deadline{180000};
+    if (auto d = a.value("--deadline")) {
+        auto secs = util::parse_number(*d);
+        if (!secs || !(*secs > 0) || *secs > 86400) {
+            std::cerr << "autoarr audit: --deadline must be a number of seconds from 0 to 86400, not \"" << *d
+                      << "\"\n";
+            return 2;
+        }
+        deadline = std::chrono::milliseconds(static_cast<int64_t>(*secs * 1000));
     }
     std::optional<std::string> fail_on = a.value("--fail-on");
     if (fail_on && audit::severity_rank(*fail_on) > 3) {
@@ -90,7 +108,27 @@ int run_audit_command(const std::vector<std::string>& args) {
             return 2;
         }
     }
+    opts.enrich_deadline = deadline;
+    std::unique_ptr<store::Store> cache;
+    if (host && !a.has("--no-cache")) {
+        const std::string path = store::Store::default_path();
+        try {
+            cache = std::make_unique<store::Store>(path);
+            opts.cache = cache.get();
+            opts.cache_ttl_days = host->config.explanation_cache_days;
+            cache->purge_explanations(opts.cache_ttl_days);
+        } catch (const std::exception& e) {
+            std::cerr << "autoarr audit: the explanation cache is not used: " << e.what() << "\n";
+        }
+    }
+    ProgressLine progress(ProgressLine::choose(::isatty(STDERR_FILENO), a.has("--progress")));
+    opts.on_progress = [&](const audit::EnrichmentProgress& p) { progress.update(p); };
     auto report = audit::run_audit(stack, rules, host ? host->router.get() : nullptr, opts);
+    progress.finish();
+    const auto& stats = report.enrichment;
+    if (stats.state != "skipped" && stats.explained < stats.total)
+        std::cerr << "autoarr audit: explained " << stats.explained << " of " << stats.total << " findings; "
+                  << (stats.total - stats.explained) << " not explained: " << stats.not_explained_reason << "\n";
 
     if (auto save = a.value("--save")) {
         connectors::Stack redacted = stack;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/audit_command.h"
+#include "app/cache_command.h"
 #include "app/plugins_command.h"
 #include "app/providers_command.h"
 #include "app/serve_command.h"
@@ -25,7 +26,9 @@ what to change and why, with a language model where one is reachable.
 commands:
   serve [--listen HOST:PORT] [--db PATH]         the HTTP service (docs/api.md)
   audit --from DIR [--format json|markdown|text] [--fail-on SEVERITY] [--save DIR] [--no-llm]
+        [--no-cache] [--progress] [--deadline S]
                                                 audit a stack's configuration and explain what to change
+  cache clear [--db PATH]                       forget every cached model explanation
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
   providers [--json]                            providers in routing order, each checked once now
   chat [--provider ID] [--model M] [--stream] [--json] [--timeout S] MESSAGE...
@@ -78,6 +81,7 @@ int run(int argc, char** argv) {
     if (cmd == "chat") return autoarr::app::run_chat_command(rest);
     if (cmd == "audit") return autoarr::app::run_audit_command(rest);
     if (cmd == "serve") return autoarr::app::run_serve_command(rest);
+    if (cmd == "cache") return autoarr::app::run_cache_command(rest);
     std::cerr << "autoarr: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
 }

@@ -103,12 +103,17 @@ int run_serve_command(const std::vector<std::string>& args) {
         return 2;
     }
 
+    if (int n = server::EnrichmentQueue::mark_interrupted(*db))
+        log::info("server", std::to_string(n) + " enrichment(s) cut short by the last stop are marked partial");
     auto usage = std::make_unique<store::UsageWriter>(*db);
+    auto enrichment = std::make_unique<server::EnrichmentQueue>(*host->router, *db, rules);
     server::ApiContext ctx;
     ctx.router = host->router.get();
     ctx.store = db.get();
     ctx.usage = usage.get();
     ctx.rules = &rules;
+    ctx.enrichment = enrichment.get();
+    ctx.explanation_cache_days = host->config.explanation_cache_days;
     ctx.apps = host->config.apps;
     ctx.sample_stack = a.value("--sample-stack").value_or("");
     ctx.api_token = token;
@@ -145,11 +150,14 @@ int run_serve_command(const std::vector<std::string>& args) {
     if (auto sample = a.value("--sample-stack"); sample && a.has("--audit-on-start")) {
         try {
             auto stack = connectors::read_stack_dir(*sample);
-            auto report = audit::run_audit(stack, rules, host->router.get(), {});
+            audit::AuditOptions start_opts;
+            start_opts.cache = db.get();
+            start_opts.cache_ttl_days = host->config.explanation_cache_days;
+            auto report = audit::run_audit(stack, rules, host->router.get(), start_opts);
             std::vector<std::pair<std::string, std::string>> findings;
             for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
             db->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score,
-                            0, audit::report_json(report)},
+                            0, audit::report_json(report), report.enrichment.state},
                            findings);
             std::cout << "\nAudit of the sample stack " << *sample << " (stored as " << report.audit_id << "):\n\n"
                       << audit::report_text(report, false) << "\nThe report is at " << url << "/api/v1/audits/"
@@ -166,9 +174,10 @@ int run_serve_command(const std::vector<std::string>& args) {
     http->stop(std::chrono::seconds(10));  // stop accepting, drain in-flight requests
     monitor.reset();
     http.reset();
-    usage.reset();  // commits the usage rows still queued
-    host.reset();   // destroys instances, shuts plugins down
-    db.reset();     // closes the store
+    enrichment.reset();  // cancels the enrichment in progress; it is stored as partial
+    usage.reset();       // commits the usage rows still queued
+    host.reset();        // destroys instances, shuts plugins down
+    db.reset();          // closes the store
     log::info("server", "stopped");
     return 0;
 }

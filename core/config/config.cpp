@@ -115,6 +115,13 @@ void read_file(const std::filesystem::path& path, Config& c) {
             }
         }
     }
+    if (auto* cache = o.if_contains("cache")) {
+        const auto* days = cache->is_object() ? cache->get_object().if_contains("explanation_days") : nullptr;
+        if (!cache->is_object() || (days && !(days->is_int64() && days->get_int64() >= 1 && days->get_int64() <= 3650)))
+            c.errors.push_back(path.string() + ": \"cache\" must be {\"explanation_days\": 1..3650}");
+        else if (days)
+            c.explanation_cache_days = static_cast<int>(days->get_int64());
+    }
     if (auto* apps = o.if_contains("apps")) {  // {"sabnzbd": {"url": "...", "api_key": "..."}}
         if (!apps->is_object()) {
             c.errors.push_back(path.string() + ": \"apps\" must be an object");
@@ -172,6 +179,12 @@ void apply_env(const Environment& env, Config& c) {
         c.provider_explicit = true;
     }
     if (auto* v = env_get(env, "LLM_FALLBACK_ORDER")) c.fallback_order = split_list(*v);
+    if (auto* v = env_get(env, "AUTOARR_EXPLANATION_CACHE_DAYS")) {
+        if (auto n = parse_int(*v, 1); n && *n <= 3650)
+            c.explanation_cache_days = static_cast<int>(*n);
+        else
+            c.errors.push_back("AUTOARR_EXPLANATION_CACHE_DAYS=\"" + *v + "\" is not a number of days from 1 to 3650");
+    }
     if (auto* v = env_get(env, "LLM_FALLBACK_ENABLED")) {
         if (auto b = parse_bool(*v))
             c.fallback_enabled = *b;
@@ -195,6 +208,18 @@ void apply_env(const Environment& env, Config& c) {
             ollama.settings["auto_download"] = *b;
         else
             invalid(ollama, "OLLAMA_AUTO_DOWNLOAD", *v, "true or false");
+    }
+    if (auto* v = env_get(env, "OLLAMA_NUM_CTX")) {
+        if (auto n = parse_int(*v, 256); n && *n <= 1048576)
+            ollama.settings["num_ctx"] = *n;
+        else
+            invalid(ollama, "OLLAMA_NUM_CTX", *v, "a context window from 256 to 1048576 tokens");
+    }
+    if (auto* v = env_get(env, "OLLAMA_THINK")) {
+        if (auto b = parse_bool(*v))
+            ollama.settings["think"] = *b;
+        else
+            invalid(ollama, "OLLAMA_THINK", *v, "true or false");
     }
     if (!ollama.settings.contains("model")) ollama.settings["model"] = "qwen2.5:7b";
 

@@ -34,6 +34,7 @@ struct Config {
     std::vector<std::string> fallback_order;  // LLM_FALLBACK_ORDER
     bool fallback_enabled = true;             // LLM_FALLBACK_ENABLED
     std::map<std::string, ProviderConfig> providers;
+    int explanation_cache_days = 30;            // AUTOARR_EXPLANATION_CACHE_DAYS; file "cache": {"explanation_days": N}
     std::optional<std::filesystem::path> file;  // the file that was read, if any
     std::vector<std::string> errors;            // problems that make the whole configuration unusable
 

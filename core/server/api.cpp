@@ -251,7 +251,9 @@ private:
                              {"mode", a.mode},
                              {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
                              {"score", a.score},
-                             {"findings", a.findings}});
+                             {"findings", a.findings},
+                             {"enrichment_state",
+                              a.enrichment_state.empty() ? json::value(nullptr) : json::value(a.enrichment_state)}});
         w.send(json_response(200, json::object{{"audits", list}, {"total", c_.store->audit_count()}}));
     }
 
@@ -338,29 +340,62 @@ private:
         progress("auditing");
         audit::AuditOptions opts;
         opts.provider = provider;
-        auto report = audit::run_audit(stack, *c_.rules, c_.router, opts);
+        opts.enrich = c_.enrichment != nullptr;
+        opts.cache = c_.store;
+        opts.cache_ttl_days = c_.explanation_cache_days;
+        opts.enrich_deadline = c_.enrich_deadline;
+        auto report = audit::rules_audit(stack, *c_.rules, c_.router, opts);
         for (const auto& a : report.attempts) c_.metrics.attempt(a.provider, a.outcome);
-        std::string report_json = audit::report_json(report);
         std::vector<std::pair<std::string, std::string>> findings;
         for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
         try {
             c_.store->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""),
-                                  report.score, 0, report_json},
+                                  report.score, 0, audit::report_json(report), report.enrichment.state},
                                  findings);
         } catch (const std::exception& e) {
             log::error("server", std::string("cannot store audit: ") + e.what());
             return fail(w, stream, 500, "store_failed", "the audit could not be stored");
         }
+        const bool explain = report.enrichment.state == "running";
         if (stream) {
-            w.write(sse("result", json::parse(report_json)));
-            w.end_stream();
-        } else {
-            HttpResponse r;
-            r.status = 201;
-            r.body = report_json;
-            r.headers.emplace_back("Location", "/api/v1/audits/" + report.audit_id);
-            w.send(r);
+            // The rules-only audit at once, then one event per explained
+            // batch, then the final report (docs/api.md).
+            w.write(sse("audit", json::parse(audit::report_json(report))));
+            if (explain) {
+                c_.enrichment->run_here(
+                    report, opts, [&](const audit::AuditReport& r, const audit::EnrichmentProgress& p) {
+                        json::array explained;
+                        for (const auto& f : r.findings)
+                            if (std::find(p.just_explained.begin(), p.just_explained.end(), f.rule.id) !=
+                                p.just_explained.end())
+                                explained.push_back(json::object{
+                                    {"rule_id", f.rule.id}, {"explanation", f.explanation}, {"impact", f.impact}});
+                        // A client that left stops getting events; the enrichment goes on and is stored.
+                        w.write(sse("explained", json::object{{"explained", p.stats.explained},
+                                                              {"total", p.stats.total},
+                                                              {"batches_done", p.stats.batches_done},
+                                                              {"batches", p.stats.batches},
+                                                              {"findings", std::move(explained)}}));
+                    });
+                for (const auto& a : report.attempts) c_.metrics.attempt(a.provider, a.outcome);
+            }
+            w.write(sse("result", json::parse(audit::report_json(report))));
+            return w.end_stream();
         }
+        if (explain && !c_.enrichment->submit(report, opts)) {
+            report.enrichment.state = "skipped";
+            report.enrichment.not_explained_reason = "the enrichment queue is full; run the audit again later";
+            try {
+                c_.store->update_audit(report.audit_id, report.mode, "", "skipped", audit::report_json(report));
+            } catch (const std::exception& e) {
+                log::error("server", std::string("cannot store audit: ") + e.what());
+            }
+        }
+        HttpResponse r;
+        r.status = 201;
+        r.body = audit::report_json(report);
+        r.headers.emplace_back("Location", "/api/v1/audits/" + report.audit_id);
+        w.send(r);
     }
 
     void fail(ResponseWriter& w, bool stream, int status, const std::string& code, const std::string& message) {

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "plugin/plugin_registry.h"
 #include "routing/router.h"
+#include "server/enrichment_queue.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -21,9 +22,12 @@ struct ApiContext {
     store::Store* store = nullptr;
     store::UsageWriter* usage = nullptr;  // where chat requests' usage rows go; nullptr: not recorded
     const audit::RuleSet* rules = nullptr;
-    std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
-    std::string sample_stack;                       // for {"source": "sample"}: a stack directory
-    std::string api_token;                          // "" = no auth
+    EnrichmentQueue* enrichment = nullptr;  // explains audits after their 201; nullptr: rules-only
+    int explanation_cache_days = 30;
+    std::chrono::milliseconds enrich_deadline{3600000};  // a background enrichment's whole budget
+    std::map<std::string, config::AppConfig> apps;       // for {"source": "live"}
+    std::string sample_stack;                            // for {"source": "sample"}: a stack directory
+    std::string api_token;                               // "" = no auth
     std::string version;
     Metrics metrics;
     std::atomic<bool> ready{false};

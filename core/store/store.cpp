@@ -80,7 +80,8 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
     } restore{db_};
     Transaction t(db_);
     db_.prepare(
-           "INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) VALUES(?,?,?,?,?,?,?)")
+           "INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json, enrichment_state) "
+           "VALUES(?,?,?,?,?,?,?,?)")
         .bind(1, a.id)
         .bind(2, a.created_at)
         .bind(3, a.mode)
@@ -88,6 +89,7 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
         .bind(5, a.score)
         .bind(6, static_cast<int64_t>(findings.size()))
         .bind(7, a.report_json)
+        .bind(8, a.enrichment_state)
         .run();
     for (const auto& [rule, severity] : findings)
         db_.prepare("INSERT INTO findings(audit_id, rule_id, severity) VALUES(?,?,?)")
@@ -186,20 +188,23 @@ int64_t Store::purge_explanations(int max_age_days) {
 
 std::optional<AuditRow> Store::audit(const std::string& id) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT id, created_at, mode, provider, score, findings, report_json FROM audits WHERE id=?");
+    auto s = db_.prepare(
+        "SELECT id, created_at, mode, provider, score, findings, report_json, coalesce(enrichment_state, '') FROM "
+        "audits WHERE id=?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
-    return AuditRow{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.text(6)};
+    return AuditRow{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.text(6), s.text(7)};
 }
 
 std::vector<AuditRow> Store::audits(int64_t limit, int64_t offset) {
     std::lock_guard lock(mutex_);
     auto s = db_.prepare(
-        "SELECT id, created_at, mode, provider, score, findings FROM audits ORDER BY created_at DESC, rowid DESC "
-        "LIMIT ? OFFSET ?");
+        "SELECT id, created_at, mode, provider, score, findings, coalesce(enrichment_state, '') FROM audits ORDER BY "
+        "created_at DESC, rowid DESC LIMIT ? OFFSET ?");
     s.bind(1, limit).bind(2, offset);
     std::vector<AuditRow> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), ""});
+    while (s.step())
+        out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), "", s.text(6)});
     return out;
 }
 

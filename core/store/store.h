@@ -22,7 +22,8 @@ struct AuditRow {
     std::string provider;  // "" when none
     int64_t score = 0;
     int64_t findings = 0;
-    std::string report_json;  // the full report, as returned to the client
+    std::string report_json;       // the full report, as returned to the client
+    std::string enrichment_state;  // running | complete | partial | failed | skipped ("" before schema 2)
 };
 
 // One model explanation, keyed by what the model was asked (docs/audit.md, "The cache").

@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "support/child_process.h"
 #include "support/fixture_server.h"
+#include "support/ollama_sim.h"
 #include "support/plugin_dir.h"
 #include "support/run_process.h"
 #include "support/test_certs.h"
@@ -418,6 +419,110 @@ TEST_F(ServerProvidersTest, FallsBackFromADeadOllamaToClaude) {
     EXPECT_EQ(attempts.back().at("provider"), "claude");
     EXPECT_EQ(claude.requests().back().headers.at("x-api-key"), "sk-test");
     EXPECT_EQ(s->log().find("sk-test"), std::string::npos);  // never logged
+}
+
+// ---- Progressive results: 201 at once, explanations in the background ----
+
+json::object wait_for_enrichment(Serve& s, const std::string& id, const std::function<bool(const json::object&)>& done,
+                                 std::chrono::seconds limit = 60s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    json::object last;
+    while (std::chrono::steady_clock::now() < until) {
+        last = s.get("/api/v1/audits/" + id).json().as_object();
+        if (done(last.at("enrichment").as_object())) return last;
+        std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "the enrichment did not get there: " << json::serialize(last.at("enrichment"));
+    return last;
+}
+
+TEST_F(ServerProvidersTest, AnAuditIsAnsweredAtOnceAndExplainedInTheBackground) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    p.generated_tokens_per_s = 4000;  // about 2 s for the whole sample
+    OllamaSim sim(p);
+    auto s = serve({"OLLAMA_URL=" + sim.url(), "OLLAMA_MODEL=qwen2.5:7b", "LLM_PROVIDER=ollama"});
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = s->post("/api/v1/audits", sample_documents());
+    const auto answered = std::chrono::steady_clock::now() - t0;
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto first = r.json().as_object();
+    EXPECT_EQ(first.at("enrichment").at("state"), "running");
+    EXPECT_EQ(first.at("enrichment").at("total"), 91);
+    EXPECT_LT(answered, 1500ms) << "the 201 waited for the model";
+    const std::string id(first.at("audit_id").as_string());
+    EXPECT_LT(sim.chats().size(), 13u);  // not finished when the 201 came
+
+    auto done = wait_for_enrichment(*s, id, [](const json::object& e) { return e.at("state") != "running"; });
+    EXPECT_EQ(done.at("enrichment").at("state"), "complete");
+    EXPECT_EQ(done.at("enrichment").at("explained"), 91);
+    EXPECT_EQ(done.at("mode"), "llm");
+    EXPECT_EQ(done.at("provider"), "ollama");
+    EXPECT_EQ(sim.max_parallel(), 1);
+    auto list = s->get("/api/v1/audits").json().as_object();
+    EXPECT_EQ(list.at("audits").as_array()[0].at("enrichment_state"), "complete");
+
+    // The same stack again: the explanation cache answers, the model is not asked.
+    const auto calls = sim.chats().size();
+    auto again = s->post("/api/v1/audits", sample_documents()).json().as_object();
+    auto cached = wait_for_enrichment(*s, std::string(again.at("audit_id").as_string()),
+                                      [](const json::object& e) { return e.at("state") != "running"; });
+    EXPECT_EQ(cached.at("enrichment").at("cached"), 91);
+    EXPECT_EQ(cached.at("enrichment").at("model_calls"), 0);
+    EXPECT_EQ(sim.chats().size(), calls);
+}
+
+TEST_F(ServerProvidersTest, ARestartInTheMiddleOfAnEnrichmentLosesNothingExplained) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    OllamaSim sim(p);
+    sim.hang_from(4);  // three batches are answered, the fourth never is
+    auto db = dir_.path() / "autoarr.db";
+    std::string id;
+    json::value explained_before;
+    {
+        auto s = serve({"OLLAMA_URL=" + sim.url(), "OLLAMA_MODEL=qwen2.5:7b", "LLM_PROVIDER=ollama"});
+        auto r = s->post("/api/v1/audits", sample_documents());
+        ASSERT_EQ(r.status, 201) << r.body;
+        id = std::string(r.json().at("audit_id").as_string());
+        auto mid = wait_for_enrichment(*s, id, [](const json::object& e) { return e.at("explained") == 19; });
+        EXPECT_EQ(mid.at("enrichment").at("state"), "running");
+        explained_before = mid.at("findings");
+        s->kill9();
+        s->process().stop();  // reaps it (already dead)
+    }
+    auto s = serve({"OLLAMA_URL=http://127.0.0.1:1", "LLM_PROVIDER=ollama"});
+    auto after = s->get("/api/v1/audits/" + id).json().as_object();
+    EXPECT_EQ(after.at("enrichment").at("state"), "partial");
+    EXPECT_EQ(after.at("enrichment").at("explained"), 19);
+    EXPECT_NE(std::string(after.at("enrichment").at("not_explained_reason").as_string()).find("interrupted"),
+              std::string::npos);
+    EXPECT_EQ(after.at("findings"), explained_before);  // every explanation is still there
+    EXPECT_EQ(s->get("/api/v1/audits").json().at("audits").as_array()[0].at("enrichment_state"), "partial");
+}
+
+TEST_F(ServerProvidersTest, TheStreamedAuditSendsAnEventPerExplainedBatch) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    OllamaSim sim(p);
+    auto s = serve({"OLLAMA_URL=" + sim.url(), "OLLAMA_MODEL=qwen2.5:7b", "LLM_PROVIDER=ollama"});
+    auto sse = s->post("/api/v1/audits", sample_documents(), {{"accept", "text/event-stream"}});
+    ASSERT_EQ(sse.status, 200);
+    const auto audit_at = sse.body.find("event: audit\ndata: {");
+    const auto first_batch = sse.body.find("event: explained\ndata: {");
+    const auto result_at = sse.body.find("event: result\ndata: {");
+    ASSERT_NE(audit_at, std::string::npos) << sse.body.substr(0, 300);
+    ASSERT_NE(first_batch, std::string::npos);
+    ASSERT_NE(result_at, std::string::npos);
+    EXPECT_LT(audit_at, first_batch);
+    EXPECT_LT(first_batch, result_at);
+    std::size_t events = 0;
+    for (auto at = sse.body.find("event: explained"); at != std::string::npos;
+         at = sse.body.find("event: explained", at + 1))
+        ++events;
+    EXPECT_EQ(events, sim.chats().size());
+    auto result = json::parse(sse.body.substr(result_at + 20, sse.body.find('\n', result_at + 20) - result_at - 20));
+    EXPECT_EQ(result.at("enrichment").at("explained"), 91);
 }
 
 }  // namespace
