@@ -1,5 +1,6 @@
 #include "claude_protocol.h"
 
+#include <cctype>
 #include <ctime>
 #include <stdexcept>
 
@@ -58,10 +59,47 @@ Settings parse_settings(std::string_view text) {
             throw std::invalid_argument("setting \"max_tokens\" must be a positive integer");
         s.max_tokens = v->get_int64();
     }
+    if (const auto* v = o.if_contains("structured_output")) {
+        if (!v->is_string() || (v->get_string() != "auto" && v->get_string() != "on" && v->get_string() != "off"))
+            throw std::invalid_argument("setting \"structured_output\" must be \"auto\", \"on\" or \"off\"");
+        s.structured_output = std::string(v->get_string());
+    }
     return s;
 }
 
-MessagesBody messages_body(std::string_view request_json, const Settings& s, bool stream) {
+bool supports_structured_output(std::string_view model) {
+    // claude-<family>-<major>-<minor>[-date], e.g. claude-sonnet-4-5-20250929.
+    for (std::string_view family : {"claude-opus-", "claude-sonnet-", "claude-haiku-"}) {
+        if (!model.starts_with(family)) continue;
+        std::string_view rest = model.substr(family.size());
+        int major = 0, minor = 0;
+        std::size_t i = 0;
+        while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
+            major = major * 10 + (rest[i++] - '0');
+        if (i == 0) return false;
+        if (i < rest.size() && rest[i] == '-' && i + 1 < rest.size() &&
+            std::isdigit(static_cast<unsigned char>(rest[i + 1])) &&
+            (i + 2 >= rest.size() || !std::isdigit(static_cast<unsigned char>(rest[i + 2])) ||
+             rest.size() - i - 1 <= 2)) {
+            ++i;
+            while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
+                minor = minor * 10 + (rest[i++] - '0');
+            if (minor > 99) minor = 0;  // a date, not a minor version (claude-opus-4-20250514)
+        }
+        if (major > 4) return true;
+        if (major < 4) return false;
+        return minor >= 5 || (family == "claude-opus-" && minor == 1);
+    }
+    return false;
+}
+
+bool structured_output_refused(int status, std::string_view body) {
+    return status == 400 && (body.find("output_config") != std::string_view::npos ||
+                             body.find("output_format") != std::string_view::npos);
+}
+
+MessagesBody messages_body(std::string_view request_json, const Settings& s, bool stream,
+                           const StructuredFor& structured) {
     json::object req = parse_object(request_json, "the chat request");
     json::object body;
     std::string model = s.model;
@@ -80,6 +118,7 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
     if (!msgs || !msgs->is_array() || msgs->get_array().empty())
         throw std::invalid_argument("\"messages\" must be a non-empty array");
     std::string system;
+    bool cache_system = false;
     json::array out;
     for (const auto& m : msgs->get_array()) {
         if (!m.is_object()) throw std::invalid_argument("every message must be an object");
@@ -87,6 +126,8 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
         const auto* content = m.get_object().if_contains("content");
         if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
         if (role == "system") {
+            if (const auto* c = m.get_object().if_contains("cache"); c && c->is_bool() && c->get_bool())
+                cache_system = true;
             system += (system.empty() ? "" : "\n\n") + std::string(content->get_string());
         } else if (role == "user" || role == "assistant") {
             out.push_back(json::object{{"role", role}, {"content", content->get_string()}});
@@ -96,19 +137,29 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
         }
     }
     if (out.empty()) throw std::invalid_argument("\"messages\" needs at least one user or assistant message");
-    // The Messages API has no JSON mode: ask for it in the system prompt.
+    // A schema goes to structured outputs where the model has them; plain
+    // JSON mode, and a schema for other models, are asked for in the system
+    // prompt (the Messages API has no JSON mode of its own).
     if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
         std::string ask;
         if (f->is_string() && f->get_string() == "json")
             ask = "Respond with a single JSON value and nothing else.";
+        else if (f->is_object() && structured && structured(model))
+            body["output_config"] = json::object{{"format", json::object{{"type", "json_schema"}, {"schema", *f}}}};
         else if (f->is_object())
             ask = "Respond with a single JSON value that conforms to this JSON Schema, and nothing else:\n" +
                   json::serialize(*f);
         else
             throw std::invalid_argument("\"format\" must be \"json\" or a JSON Schema object");
-        system += (system.empty() ? "" : "\n\n") + ask;
+        if (!ask.empty()) system += (system.empty() ? "" : "\n\n") + ask;
     }
-    if (!system.empty()) body["system"] = system;
+    // The stable prefix is cached (prompt caching): every audit batch starts
+    // with the same system block.
+    if (!system.empty() && cache_system)
+        body["system"] = json::array{
+            json::object{{"type", "text"}, {"text", system}, {"cache_control", json::object{{"type", "ephemeral"}}}}};
+    else if (!system.empty())
+        body["system"] = system;
     body["messages"] = std::move(out);
     if (const auto* t = req.if_contains("temperature"); t && !t->is_null()) {
         if (!t->is_number()) throw std::invalid_argument("\"temperature\" must be a number");

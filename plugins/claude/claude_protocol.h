@@ -21,7 +21,24 @@ struct Settings {
     std::string ca_file;
     std::string anthropic_version = "2023-06-01";
     int64_t max_idle_connections = 8;  // 0 disables keep-alive (e.g. behind a proxy that dislikes it)
+    // Structured outputs (output_config.format) for a JSON Schema "format":
+    // "auto" uses them for the models that have them, "on" always, "off" never
+    // (the schema then goes into the system prompt).
+    std::string structured_output = "auto";
 };
+
+// The models that accept output_config.format (Claude Opus 4.1, and every
+// Opus, Sonnet and Haiku from 4.5 on), by their id.
+bool supports_structured_output(std::string_view model);
+
+// The window the host sizes its prompts for (every current Claude model reads
+// at least this many tokens).
+constexpr int64_t kContextWindow = 200000;
+
+// Whether a 400 answer says the request's output_config was refused (a model
+// or a gateway without structured outputs): the call is then made once more
+// with the schema in the prompt.
+bool structured_output_refused(int status, std::string_view body);
 
 Settings parse_settings(std::string_view json);  // throws std::invalid_argument naming the setting
 
@@ -34,7 +51,12 @@ struct MessagesBody {
     std::string body;
     std::string model;
 };
-MessagesBody messages_body(std::string_view request_json, const Settings& settings, bool stream);
+// structured(model): whether to send a JSON Schema "format" as
+// output_config.format for that model (null: never). A system message with
+// "cache": true marks the stable prefix: the system block gets cache_control.
+using StructuredFor = std::function<bool(const std::string& model)>;
+MessagesBody messages_body(std::string_view request_json, const Settings& settings, bool stream,
+                           const StructuredFor& structured = nullptr);
 
 struct Usage {
     std::optional<int64_t> input_tokens;

@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <ctime>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "claude_protocol.h"
@@ -110,7 +112,10 @@ public:
         : s_(std::move(s)), key_(std::move(key)), client_(std::move(url), options(s_)) {}
 
     sdk::Capabilities capabilities() const override {
-        return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_THREAD_SAFE | AUTOARR_CAP_LIST_MODELS, 0};
+        // A schema is honoured: by structured outputs, else in the system prompt.
+        return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
+                    AUTOARR_CAP_LIST_MODELS,
+                0};
     }
 
     std::string health(const sdk::Call& call) override {
@@ -123,7 +128,10 @@ public:
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: /v1/models did not return {\"data\": [...]}");
         for (const auto& m : v.at("data").as_array())
             if (m.is_object() && m.get_object().contains("id")) names.push_back(m.at("id"));
-        return json::serialize(json::object{{"status", "healthy"}, {"models", std::move(names)}});
+        return json::serialize(json::object{{"status", "healthy"},
+                                            {"models", std::move(names)},
+                                            {"model", s_.model},
+                                            {"context_window", claude::kContextWindow}});
     }
 
     std::string list_models(const sdk::Call& call) override {
@@ -141,22 +149,56 @@ public:
 
     std::string complete(const sdk::Call& call, std::string_view request) override {
         require_key();
-        const auto [body, model] = build_body(request, false);
-        http::CancelLink link(call);
-        std::pair<http::ResponseHead, std::string> r;
-        try {
-            r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle);
-        } catch (const http::HttpError& e) {
-            throw http::transport_error(e, "claude");
+        for (int attempt = 0;; ++attempt) {
+            const auto [body, model] = build_body(request, false);
+            http::CancelLink link(call);
+            std::pair<http::ResponseHead, std::string> r;
+            try {
+                r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle);
+            } catch (const http::HttpError& e) {
+                throw http::transport_error(e, "claude");
+            }
+            if (attempt == 0 && refused_structured(r.first.status, r.second, body, model)) continue;
+            if (r.first.status != 200) throw api_error(r.first.status, r.second, r.first);
+            return message_response(r.second, model);
         }
-        if (r.first.status != 200) throw api_error(r.first.status, r.second, r.first);
-        auto m = claude::parse_message(r.second);
+    }
+
+    // A 400 that refuses output_config: this model gets the schema in the
+    // prompt from now on, and the call is made again at once.
+    bool refused_structured(int status, std::string_view answer, const std::string& body, const std::string& model) {
+        if (body.find("\"output_config\"") == std::string::npos || !claude::structured_output_refused(status, answer))
+            return false;
+        sdk::module_host().log(AUTOARR_LOG_INFO,
+                               "model " + model + " refused structured outputs; the schema goes into the prompt");
+        std::lock_guard lock(refused_mutex_);
+        refused_.insert(model);
+        return true;
+    }
+
+    bool structured_for(const std::string& model) {
+        if (s_.structured_output == "off") return false;
+        {
+            std::lock_guard lock(refused_mutex_);
+            if (refused_.contains(model)) return false;
+        }
+        return s_.structured_output == "on" || claude::supports_structured_output(model);
+    }
+
+    static std::string message_response(const std::string& text, const std::string& model) {
+        auto m = claude::parse_message(text);
         if (!m) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the answer is not a Message object", 200);
         return claude::chat_response(*m, model);
     }
 
     void stream(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out) override {
         require_key();
+        for (int attempt = 0;; ++attempt)
+            if (stream_once(call, request, out, attempt == 0)) return;
+    }
+
+    // False when the model refused output_config before any event: call again.
+    bool stream_once(const sdk::Call& call, std::string_view request, sdk::StreamWriter& out, bool may_retry) {
         const auto [body, model] = build_body(request, true);
         http::CancelLink link(call);
         http::ResponseHead head;
@@ -188,6 +230,7 @@ public:
             throw http::transport_error(e, "claude");
         }
         if (stopped) throw Error(AUTOARR_ERR_CANCELLED, "claude: stopped by the host");
+        if (may_retry && refused_structured(head.status, error_body, body, model)) return false;
         if (head.status != 200) throw api_error(head.status, error_body, head);
         if (assembler.error) throw stream_error(*assembler.error);
         if (assembler.malformed) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: " + *assembler.malformed, 200);
@@ -198,6 +241,7 @@ public:
         json::object done = claude::response_object(assembler.message, model);
         done.erase("content");
         out.done(json::serialize(done));
+        return true;
     }
 
 private:
@@ -244,14 +288,18 @@ private:
         return res;
     }
 
-    claude::MessagesBody build_body(std::string_view request, bool stream) const {
-        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "claude",
-                                         [&] { return claude::messages_body(request, s_, stream); });
+    claude::MessagesBody build_body(std::string_view request, bool stream) {
+        return http::invalid_argument_as(AUTOARR_ERR_INVALID_ARGUMENT, "claude", [&] {
+            return claude::messages_body(request, s_, stream,
+                                         [this](const std::string& model) { return structured_for(model); });
+        });
     }
 
     claude::Settings s_;
     std::string key_;  // from the host's secret service; never logged or echoed
     http::Client client_;
+    std::mutex refused_mutex_;       // guards refused_
+    std::set<std::string> refused_;  // models that refused output_config
 };
 
 }  // namespace
