@@ -37,9 +37,10 @@ AuditReport run_audit(const connectors::Stack& stack, const RuleSet& rules, rout
 
     r.findings = evaluate_rules(rules, stack.documents, today);
     json::value redacted = stack.documents;
-    r.redacted_values = redact(redacted);
+    Redactor redactor;
+    r.redacted_values = redactor.redact(redacted);
     // Findings show current values; a secret-bearing current value is redacted too.
-    for (auto& f : r.findings) redact(f.current);
+    for (auto& f : r.findings) redactor.redact(f.current);
 
     r.mode = "rules-only";
     if (!options.enrich) {
