@@ -15,16 +15,6 @@ namespace {
 
 const char* kEchoedKey = "sk-ant-echoed-7f3a9c1e5b2d4f60";
 
-FixtureResponse answer(int status, std::string body, bool chunked = false) {
-    FixtureResponse r;
-    r.status = status;
-    r.headers = {{"content-type", status == 200 && chunked ? "text/event-stream" : "application/json"}};
-    r.body = std::move(body);
-    r.chunked = chunked;
-    if (chunked) r.pieces.assign(r.body.size() / (64 * 1024) + 1, 64 * 1024);
-    return r;
-}
-
 class ClaudeHostileTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -38,10 +28,7 @@ protected:
     }
     void TearDown() override { plugin_->host_context().secret = nullptr; }
     std::unique_ptr<plugin::Instance> make(const std::string& base_url, const std::string& extra = "") {
-        plugin::CallStatus st;
-        auto inst = plugin::Instance::create(plugin_, R"({"base_url":")" + base_url + "\"" + extra + "}", st);
-        EXPECT_TRUE(st.ok()) << st.message;
-        return inst;
+        return instance_of(plugin_, R"({"base_url":")" + base_url + "\"" + extra + "}");
     }
 
     std::shared_ptr<plugin::LoadedPlugin> plugin_;
@@ -50,8 +37,9 @@ protected:
 
 TEST_F(ClaudeHostileTest, AKeyEchoedByTheUpstreamNeverReachesTheMessage) {
     server_.on("POST", "/v1/messages", [](const ReceivedRequest& req) {
-        return answer(401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key: )" +
-                               req.headers.at("x-api-key") + R"("}})");
+        return body_response(
+            401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key: )" +
+                     req.headers.at("x-api-key") + R"("}})");
     });
     auto inst = make(server_.url());
     std::string out;
@@ -65,7 +53,7 @@ TEST_F(ClaudeHostileTest, AKeyEchoedByTheUpstreamNeverReachesTheMessage) {
 TEST_F(ClaudeHostileTest, AHugeErrorBodyBecomesAShortMessage) {
     const std::string huge =
         R"({"type":"error","error":{"type":"api_error","message":")" + std::string(60 << 20, 'x') + R"("}})";
-    server_.on("POST", "/v1/messages", [&](const ReceivedRequest&) { return answer(500, huge); });
+    server_.on("POST", "/v1/messages", [&](const ReceivedRequest&) { return body_response(500, huge); });
     auto inst = make(server_.url());
     std::string out;
     plugin::CallContext ctx;
@@ -85,7 +73,8 @@ TEST_F(ClaudeHostileTest, AnEndlessStreamStopsAtMaxAnswerBytes) {
         R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":")" +
         std::string(1000, 'a') + "\"}}\n\n";
     while (sse.size() < (32u << 20)) sse += delta;
-    server_.on("POST", "/v1/messages", [&](const ReceivedRequest&) { return answer(200, sse, true); });
+    server_.on("POST", "/v1/messages",
+               [&](const ReceivedRequest&) { return body_response(200, sse, "text/event-stream", true); });
     auto inst = make(server_.url(), R"(,"max_answer_bytes":1048576)");
     auto r = stream_call(*inst, chat_request("hi"));
     EXPECT_EQ(r.status.code, AUTOARR_ERR_INVALID_RESPONSE);

@@ -13,15 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-FixtureResponse with_status(int status, std::string body, bool chunked = false) {
-    FixtureResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    r.chunked = chunked;
-    if (chunked) r.pieces.assign(r.body.size() / (64 * 1024) + 1, 64 * 1024);
-    return r;
-}
-
 // n NDJSON lines of about 1 KiB of content each, none of them done:true.
 std::string endless_lines(std::size_t n) {
     const std::string line = R"({"model":"llama3.2","message":{"role":"assistant","content":")" +
@@ -39,11 +30,7 @@ protected:
         ASSERT_NE(plugin_, nullptr);
     }
     std::unique_ptr<plugin::Instance> make(const std::string& extra = "") {
-        plugin::CallStatus st;
-        auto inst = plugin::Instance::create(
-            plugin_, R"({"url":")" + server_.url() + R"(","model":"llama3.2")" + extra + "}", st);
-        EXPECT_TRUE(st.ok()) << st.message;
-        return inst;
+        return instance_of(plugin_, R"({"url":")" + server_.url() + R"(","model":"llama3.2")" + extra + "}");
     }
     plugin::CallStatus complete(plugin::Instance& inst, std::string& out) {
         plugin::CallContext ctx;
@@ -56,7 +43,7 @@ protected:
 
 TEST_F(OllamaHostileTest, ASixtyMegabyteErrorBodyBecomesAShortMessage) {
     const std::string huge = R"({"error":")" + std::string(60 << 20, 'x') + R"("})";
-    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return with_status(500, huge); });
+    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return body_response(500, huge); });
     auto inst = make();
     std::string out;
     const auto t0 = std::chrono::steady_clock::now();
@@ -73,8 +60,9 @@ TEST_F(OllamaHostileTest, ASixtyMegabyteErrorBodyBecomesAShortMessage) {
 TEST_F(OllamaHostileTest, IllFormedUtf8FromTheUpstreamNeverReachesAMessage) {
     server_.on("POST", "/api/chat", [](const ReceivedRequest& req) {
         if (req.body.find("\"stream\":true") != std::string::npos)
-            return with_status(200, "{\"message\":{\"content\":\"a\xFF\xFE b\"},\"done\":false}\n", true);
-        return with_status(502, "bad gateway \xC3\x28 \xFF\xFE end");
+            return body_response(200, "{\"message\":{\"content\":\"a\xFF\xFE b\"},\"done\":false}\n",
+                                 "application/x-ndjson", true);
+        return body_response(502, "bad gateway \xC3\x28 \xFF\xFE end", "text/plain");
     });
     auto inst = make();
     std::string out;
@@ -90,7 +78,8 @@ TEST_F(OllamaHostileTest, IllFormedUtf8FromTheUpstreamNeverReachesAMessage) {
 
 TEST_F(OllamaHostileTest, AnEndlessStreamStopsAtMaxAnswerBytes) {
     const std::string body = endless_lines(32 * 1024);  // about 34 MB
-    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return with_status(200, body, true); });
+    server_.on("POST", "/api/chat",
+               [&](const ReceivedRequest&) { return body_response(200, body, "application/x-ndjson", true); });
     auto inst = make(R"(,"max_answer_bytes":1048576)");
     const auto t0 = std::chrono::steady_clock::now();
     auto r = stream_call(*inst, chat_request("hi"));
@@ -105,7 +94,7 @@ TEST_F(OllamaHostileTest, AnEndlessStreamStopsAtMaxAnswerBytes) {
 TEST_F(OllamaHostileTest, ANonStreamedAnswerLargerThanMaxAnswerBytesIsRefused) {
     const std::string body = R"({"model":"llama3.2","message":{"role":"assistant","content":")" +
                              std::string(2 << 20, 'a') + R"("},"done":true})";
-    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return with_status(200, body); });
+    server_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return body_response(200, body); });
     auto inst = make(R"(,"max_answer_bytes":1048576)");
     std::string out;
     auto st = complete(*inst, out);

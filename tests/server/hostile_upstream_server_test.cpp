@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "support/fixture_server.h"
 #include "support/plugin_dir.h"
+#include "support/provider_harness.h"
 #include "support/serve_process.h"
 
 namespace autoarr::test {
@@ -27,14 +28,6 @@ std::size_t peak_rss(pid_t pid) {
     for (std::string line; std::getline(in, line);)
         if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
     return 0;
-}
-
-FixtureResponse answer(int status, std::string body, std::string type = "application/json") {
-    FixtureResponse r;
-    r.status = status;
-    r.headers = {{"Content-Type", std::move(type)}};
-    r.body = std::move(body);
-    return r;
 }
 
 // Every byte of the store's files (the database and its WAL).
@@ -71,7 +64,7 @@ protected:
     }
     void serve_ollama_tags() {
         ollama_.on("GET", "/api/tags",
-                   [](const ReceivedRequest&) { return answer(200, fixture_bytes("ollama/tags.json")); });
+                   [](const ReceivedRequest&) { return body_response(200, fixture_bytes("ollama/tags.json")); });
     }
     std::vector<std::string> ollama_env() {
         // Only Ollama: a dev build also has a private echo plugin that would answer.
@@ -86,7 +79,7 @@ protected:
 TEST_F(HostileUpstreamServerTest, ASixtyMegabyteOllamaErrorKeepsTheResponseAndTheMemorySmall) {
     serve_ollama_tags();
     const std::string huge = R"({"error":")" + std::string(60 << 20, 'x') + R"("})";
-    ollama_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return answer(500, huge); });
+    ollama_.on("POST", "/api/chat", [&](const ReceivedRequest&) { return body_response(500, huge); });
     auto s = serve(ollama_env());
     auto r = s->post("/api/v1/chat", kChat);
     EXPECT_EQ(r.status, 502);
@@ -102,8 +95,9 @@ TEST_F(HostileUpstreamServerTest, IllFormedUtf8FromOllamaStillGivesValidJson) {
     serve_ollama_tags();
     ollama_.on("POST", "/api/chat", [](const ReceivedRequest& req) {
         if (req.body.find("\"stream\":true") != std::string::npos)
-            return answer(200, "{\"message\":{\"content\":\"caf\xC3\"},\"done\":false}\n", "application/x-ndjson");
-        return answer(502, "<html>bad gateway \xC3\x28\xFF\xFE</html>", "text/html");
+            return body_response(200, "{\"message\":{\"content\":\"caf\xC3\"},\"done\":false}\n",
+                                 "application/x-ndjson");
+        return body_response(502, "<html>bad gateway \xC3\x28\xFF\xFE</html>", "text/html");
     });
     auto s = serve(ollama_env());
     auto streamed = s->post("/api/v1/chat", kStreamChat);  // first: the 502s below open the breaker
@@ -121,8 +115,9 @@ TEST_F(HostileUpstreamServerTest, AClaudeKeyEchoedUpstreamNeverReachesTheApiTheL
     const std::string key = "sk-ant-api03-echoed-5c8e2a7d9f1b";
     FixtureServer claude;  // plain http on 127.0.0.1, which the plugin allows
     auto echo = [](const ReceivedRequest& req) {
-        return answer(401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key )" +
-                               req.headers.at("x-api-key") + R"("}})");
+        return body_response(401,
+                             R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key )" +
+                                 req.headers.at("x-api-key") + R"("}})");
     };
     claude.on("POST", "/v1/messages", echo);
     claude.on("GET", "/v1/models", echo);
