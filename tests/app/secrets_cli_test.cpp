@@ -16,7 +16,8 @@ namespace json = boost::json;
 const std::string kSample = std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack";
 
 ProcessResult serve_beyond_loopback(const TempDir& dir, const std::string& token) {
-    return run_process("AUTOARR_API_TOKEN=" + shell_quote(token) + " " + shell_quote(AUTOARR_BINARY) +
+    // `timeout`: a build that accepted the token would listen for ever instead of exiting.
+    return run_process("AUTOARR_API_TOKEN=" + shell_quote(token) + " timeout 10 " + shell_quote(AUTOARR_BINARY) +
                        " serve --listen 0.0.0.0:0 --no-builtin-plugins --db " +
                        shell_quote((dir.path() / "x.db").string()));
 }

@@ -66,12 +66,14 @@ std::string bounded_text(std::string_view text, std::size_t max_bytes) {
     const std::size_t limit = std::min(text.size(), max_bytes);
     std::string out = valid_utf8(text.substr(0, limit));
     if (out.size() <= max_bytes && limit == text.size()) return out;
-    const std::string note = "\xE2\x80\xA6 (" + std::to_string(text.size()) + " bytes in all)";
+    // The text may itself be the start of something longer: say that it was cut, not by how much.
+    const std::string_view note = "\xE2\x80\xA6 (cut)";
     const std::size_t keep = max_bytes > note.size() ? max_bytes - note.size() : 0;
     std::size_t cut = std::min(keep, out.size());
     while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // a character boundary
     out.resize(cut);
-    return out + note;
+    out += note;
+    return out;
 }
 
 }  // namespace autoarr::http

@@ -22,7 +22,7 @@ bool is_valid_utf8(std::string_view text);
 std::string valid_utf8(std::string_view text);
 
 // valid_utf8(text), cut at a character boundary so that the result, with the
-// note "… (N more bytes)" saying how much was cut, is at most max_bytes long.
+// note "… (cut)" when it was cut, is at most max_bytes long.
 std::string bounded_text(std::string_view text, std::size_t max_bytes = kMaxErrorText);
 
 }  // namespace autoarr::http
