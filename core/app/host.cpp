@@ -2,6 +2,7 @@
 
 #include "app/cli_args.h"
 #include "app/plugins_command.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::app {
 
@@ -26,6 +27,10 @@ std::unique_ptr<Host> build_host(const HostOptions& o) {
     sources.provider_flag = o.provider;
     host->config = config::load(sources);
     host->errors = host->config.errors;
+    // Every configured secret is scrubbed from errors, documents and stored attempts.
+    for (const auto& [name, app] : host->config.apps) util::process_secrets().add(app.api_key);
+    for (const auto& [id, pc] : host->config.providers)
+        for (const auto& [name, value] : pc.secrets) util::process_secrets().add(value);
 
     host->registry = plugin::PluginRegistry::discover(search_path_from(o.plugin_dirs, o.builtin_plugins));
 

@@ -13,6 +13,7 @@
 #include "routing/health_monitor.h"
 #include "server/api.h"
 #include "util/log.h"
+#include "util/secret_scrubber.h"
 #include "util/strings.h"
 #include "version.h"
 
@@ -64,6 +65,11 @@ int run_serve_command(const std::vector<std::string>& args) {
                      "audits. Set a token, or listen on 127.0.0.1.\n";
         return 2;
     }
+    if (const auto why = config::api_token_problem(token); !loopback && !why.empty()) {
+        std::cerr << "autoarr serve: refusing to listen on " << listen << ": AUTOARR_API_TOKEN " << why << "\n";
+        return 2;
+    }
+    util::process_secrets().add(token);  // never echoed in an error or stored
     if (auto w = a.value("--workers")) {
         const auto n = util::parse_int(*w);
         if (!n || *n < 1 || *n > 256) {

@@ -37,10 +37,11 @@ AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, ro
 
     r.findings = evaluate_rules(rules, stack.documents, today);
     json::value redacted = stack.documents;
-    r.redacted_values = redact(redacted);
+    Redactor redactor;
+    r.redacted_values = redactor.redact(redacted);
     r.redacted_documents = std::move(redacted.as_object());
     // Findings show current values; a secret-bearing current value is redacted too.
-    for (auto& f : r.findings) redact(f.current);
+    for (auto& f : r.findings) redactor.redact(f.current);
     for (const auto& f : r.findings)
         if (f.origin == "rules") ++r.enrichment.total;
     r.score = health_score(r.findings);

@@ -427,7 +427,11 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
             routing::RouteResult r = router.complete(req);
             ++stats.model_calls;
             stats.estimated_prompt_tokens += estimate;
-            result.attempts.insert(result.attempts.end(), r.attempts.begin(), r.attempts.end());
+            for (const auto& at : r.attempts)  // each distinct outcome once: batches repeat them
+                if (std::none_of(result.attempts.begin(), result.attempts.end(), [&](const routing::Attempt& x) {
+                        return x.provider == at.provider && x.outcome == at.outcome && x.reason == at.reason;
+                    }))
+                    result.attempts.push_back(at);
             if (!r.status.ok()) {
                 last_error = r.status.message;
                 if (r.status.code == AUTOARR_ERR_REQUEST_TOO_LARGE) {

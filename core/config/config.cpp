@@ -44,19 +44,69 @@ const std::string* env_get(const Environment& env, const char* name) {
     return it == env.end() ? nullptr : &it->second;
 }
 
-// Moves secret-looking keys out of a settings object into secrets.
-void split_secrets(json::object& settings, std::map<std::string, std::string>& secrets) {
-    for (const char* key : {"api_key", "apikey", "token", "password"}) {
-        if (auto* v = settings.if_contains(key)) {
-            if (v->is_string()) secrets[key == std::string("apikey") ? "api_key" : key] = std::string(v->get_string());
-            settings.erase(key);
-        }
+// A setting's name without case or separators: "Api-Key" and "api_key" are "apikey".
+std::string squashed(std::string_view name) {
+    std::string out;
+    for (unsigned char c : name)
+        if (std::isalnum(c)) out += static_cast<char>(std::tolower(c));
+    return out;
+}
+
+// Names whose value is a credential, at any depth, however they are spelt:
+// api_key, Api-Key, access_token, client_secret, auth.password...
+bool secret_setting(std::string_view name) {
+    const std::string s = squashed(name);
+    for (std::string_view end : {"apikey", "accesskey", "privatekey", "secretkey", "token", "password", "passwd",
+                                 "passphrase", "secret", "secrets", "credential", "credentials"})
+        if (s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0) return true;
+    return false;
+}
+
+// The secret's name for get_secret: lower case with "_" for separators, the
+// path for a nested one ("auth.password"); every spelling of an API key is "api_key".
+std::string secret_name(const std::string& path, std::string_view key) {
+    std::string name;
+    for (unsigned char c : key) name += std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
+    if (squashed(key) == "apikey") name = "api_key";
+    return path.empty() ? name : path + "." + name;
+}
+
+// Moves every secret-looking value, at any depth, out of the settings into
+// secrets, so none reaches a plugin as config text (ABI-16).
+void split_secrets(json::value& v, const std::string& path, std::map<std::string, std::string>& secrets) {
+    if (v.is_array()) {
+        auto& a = v.get_array();
+        for (std::size_t i = 0; i < a.size(); ++i)
+            split_secrets(a[i], path + (path.empty() ? "" : ".") + std::to_string(i), secrets);
+        return;
     }
+    if (!v.is_object()) return;
+    auto& o = v.get_object();
+    std::vector<std::string> found;
+    for (auto& kv : o) {
+        if (secret_setting(kv.key()))
+            found.emplace_back(kv.key());
+        else
+            split_secrets(kv.value(), path + (path.empty() ? "" : ".") + std::string(kv.key()), secrets);
+    }
+    for (const auto& key : found) {
+        const json::value& value = o.at(key);
+        if (!value.is_null())
+            secrets[secret_name(path, key)] =
+                value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+        o.erase(key);
+    }
+}
+
+void split_secrets(json::object& settings, std::map<std::string, std::string>& secrets) {
     if (auto* s = settings.if_contains("secrets"); s && s->is_object()) {
         for (const auto& kv : s->get_object())
             if (kv.value().is_string()) secrets[std::string(kv.key())] = std::string(kv.value().get_string());
         settings.erase("secrets");
     }
+    json::value root(std::move(settings));
+    split_secrets(root, "", secrets);
+    settings = std::move(root.get_object());
 }
 
 void read_file(const std::filesystem::path& path, Config& c) {
@@ -268,6 +318,15 @@ std::optional<bool> parse_bool(std::string_view text) {
     if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
     if (t == "false" || t == "0" || t == "no" || t == "off") return false;
     return std::nullopt;
+}
+
+std::string api_token_problem(std::string_view token) {
+    for (unsigned char c : token)
+        if (c <= 0x20 || c == 0x7F) return "must not contain whitespace or control characters";
+    if (token.size() < kMinApiTokenLength)
+        return "is " + std::to_string(token.size()) + " characters long; use at least " +
+               std::to_string(kMinApiTokenLength) + " (for example: openssl rand -hex 32)";
+    return "";
 }
 
 std::vector<std::string> Config::order() const {

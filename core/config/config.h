@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace autoarr::config {
@@ -56,6 +57,13 @@ Config load(const Sources& sources);
 
 // The process environment as a map (for Sources::env).
 Environment process_environment();
+
+// The shortest API token accepted when the service listens beyond loopback.
+inline constexpr std::size_t kMinApiTokenLength = 16;
+// Why `token` cannot guard a service that listens beyond loopback, or "" when
+// it can: at least kMinApiTokenLength characters, none of them whitespace or
+// a control character.
+std::string api_token_problem(std::string_view token);
 
 // "true/false/1/0/yes/no/on/off" in any case.
 std::optional<bool> parse_bool(std::string_view text);

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "http/client.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::connectors {
 namespace json = boost::json;
@@ -90,7 +91,9 @@ Fetched fetch_app(const std::string& app, const config::AppConfig& cfg, const Li
     } catch (const std::exception& e) {
         f.docs.clear();
         f.status.status = "error";
-        f.status.error = e.what();
+        util::SecretScrubber key;  // an application may echo its key in an error page
+        key.add(cfg.api_key);
+        f.status.error = util::safe_error_text(key.scrub(e.what()));
     }
     return f;
 }

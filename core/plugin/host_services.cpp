@@ -2,10 +2,13 @@
 
 #include <chrono>
 
+#include "http/text_limits.h"
 #include "util/log.h"
 
 namespace autoarr::plugin {
 namespace {
+
+constexpr std::size_t kMaxLogLineBytes = 16 * 1024;  // the most of one plugin log line that is written
 
 log::Level to_level(int32_t level) {
     switch (level) {
@@ -30,7 +33,9 @@ void AUTOARR_CALL svc_log(void* host_context, int32_t level, const char* msg, si
     try {
         auto* ctx = context_of(host_context);
         std::string component = "plugin " + (ctx ? ctx->plugin_id : std::string("?"));
-        log::write(to_level(level), component, std::string_view(msg ? msg : "", msg ? len : 0));
+        // One line, however long or strange the plugin's text (log::write escapes controls).
+        log::write(to_level(level), component,
+                   http::bounded_text(std::string_view(msg ? msg : "", msg ? len : 0), kMaxLogLineBytes));
     } catch (...) {
     }
 }

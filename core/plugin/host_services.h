@@ -46,7 +46,10 @@ public:
     int64_t retry_after_ms() const { return err_.retry_after_ms; }
     uint64_t flags() const { return err_.flags; }
     const std::string& message() const { return message_; }
-    void set_message(std::string_view m) { message_.assign(m.data(), m.size()); }
+    // Keeps the first kMaxMessageBytes: a plugin's 200 MB message is never
+    // copied whole (the caller shows at most 4 KiB of it, util::safe_error_text).
+    static constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+    void set_message(std::string_view m) { message_.assign(m.substr(0, kMaxMessageBytes)); }
 
 private:
     autoarr_error err_{};

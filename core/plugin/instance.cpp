@@ -1,6 +1,8 @@
 #include "plugin/instance.h"
 
+#include "http/text_limits.h"
 #include "plugin/abi_sizes.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::plugin {
 namespace {
@@ -32,7 +34,7 @@ CallStatus status_from(int32_t rc, const CallError& err) {
     s.http_status = err.http_status();
     s.retry_after_ms = err.retry_after_ms();
     s.flags = err.flags();
-    s.message = err.message();
+    s.message = util::safe_error_text(err.message());  // bounded, valid UTF-8, no known secret
     if (s.message.empty()) s.message = std::string(code_name(s.code));
     if (s.code != rc) s.message += " (plugin returned unknown code " + std::to_string(rc) + ")";
     return s;
@@ -173,8 +175,11 @@ CallStatus Instance::stream(const CallContext& call, std::string_view request, c
             auto* self = static_cast<Adapter*>(user);
             if (!ev || ev->struct_type != AUTOARR_STRUCT_STREAM_EVENT) return 1;
             try {
-                return (*self->fn)(ev->kind, std::string_view(ev->data ? ev->data : "", ev->data ? ev->len : 0)) ? 0
-                                                                                                                 : 1;
+                std::string_view data(ev->data ? ev->data : "", ev->data ? ev->len : 0);
+                // Text goes into JSON as it is: ill-formed UTF-8 must not reach the client.
+                if (ev->kind == AUTOARR_EVENT_TEXT_DELTA && !http::is_valid_utf8(data))
+                    return (*self->fn)(ev->kind, http::valid_utf8(data)) ? 0 : 1;
+                return (*self->fn)(ev->kind, data) ? 0 : 1;
             } catch (...) {
                 return 1;
             }

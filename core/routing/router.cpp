@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "routing/format_adapt.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::routing {
 
@@ -262,11 +263,12 @@ void Router::check_health(const std::string& id) {
             const boost::json::object* o = (!ec && v.is_object()) ? &v.get_object() : nullptr;
             const boost::json::value* status = o ? o->if_contains("status") : nullptr;
             if (!status || !status->is_string()) {
-                reason = "health detail is not an autoarr.health/1 object: " + detail.substr(0, 200);
+                reason =
+                    "health detail is not an autoarr.health/1 object: " + util::safe_error_text(detail.substr(0, 200));
             } else {
                 state = status->get_string() == "degraded" ? ProviderState::degraded : ProviderState::healthy;
                 if (const auto* r = o->if_contains("reason"); r && r->is_string())
-                    reason = std::string(r->get_string());
+                    reason = util::safe_error_text(r->get_string());  // a plugin's text, shown and stored
                 if (const auto* m = o->if_contains("models"); m && m->is_array())
                     for (const auto& x : m->get_array())
                         if (x.is_string()) models.emplace_back(x.get_string());

@@ -7,6 +7,7 @@
 #include "connectors/live.h"
 #include "routing/view_json.h"
 #include "util/log.h"
+#include "util/secret_scrubber.h"
 #include "util/strings.h"
 #include "util/utc_time.h"
 
@@ -57,8 +58,9 @@ int status_for(const plugin::CallStatus& s) {
 }
 
 // {"code", "message"}: the inside of every error body and error event (docs/api.md).
+// The message may carry an upstream's words: bounded, valid UTF-8, no known secret.
 json::object error_object(std::string_view code, std::string_view message) {
-    return json::object{{"code", code}, {"message", message}};
+    return json::object{{"code", code}, {"message", util::safe_error_text(message)}};
 }
 
 // A failed provider call as an error response that lists the attempts.

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "util/secret_scrubber.h"
+
 namespace autoarr::store {
 
 namespace {
@@ -220,7 +222,7 @@ void Store::record_health(const std::string& provider, const std::string& state,
     db_.prepare("INSERT INTO provider_health(provider, state, reason) VALUES(?,?,?)")
         .bind(1, provider)
         .bind(2, state)
-        .bind(3, reason)
+        .bind(3, util::safe_error_text(reason))  // never a known secret, never unbounded
         .run();
 }
 

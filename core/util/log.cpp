@@ -7,6 +7,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "http/text_limits.h"
 #include "util/utc_time.h"
 
 namespace autoarr::log {
@@ -31,6 +32,36 @@ std::mutex& sink_mutex() {
 Sink& sink_storage() {
     static Sink s;
     return s;
+}
+
+// One line stays one line: a newline, a carriage return or a terminal escape
+// in a message (a plugin's, an upstream's) is written as an escape, so no
+// text can forge a log line or drive the terminal. Ill-formed UTF-8 becomes U+FFFD.
+std::string escape_controls(std::string_view text) {
+    const std::string utf8 = http::valid_utf8(text);
+    std::string out;
+    out.reserve(utf8.size());
+    char hex[8];
+    for (std::size_t i = 0; i < utf8.size(); ++i) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else if (c == 0xC2 && i + 1 < utf8.size() && static_cast<unsigned char>(utf8[i + 1]) < 0xA0) {
+            // U+0080..U+009F, the C1 controls (0x9B is a one-byte CSI to some terminals).
+            std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned char>(utf8[++i]));
+            out += hex;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -78,8 +109,9 @@ void set_sink(Sink sink) {
     sink_storage() = std::move(sink);
 }
 
-void write(Level level, std::string_view component, std::string_view message) {
+void write(Level level, std::string_view component_text, std::string_view message_text) {
     if (!enabled(level)) return;
+    const std::string component = escape_controls(component_text), message = escape_controls(message_text);
     std::lock_guard lock(sink_mutex());
     if (sink_storage()) {
         sink_storage()(level, component, message);

@@ -20,7 +20,8 @@ using autoarr::sdk::Error;
 using namespace autoarr;
 namespace json = boost::json;
 
-constexpr std::size_t kMaxErrorBody = 64 * 1024;
+using http::bounded_text;
+using http::kMaxErrorBody;
 
 // Status + error.type + x-should-retry + retry-after -> a typed error.
 Error api_error(int status, std::string_view body, const http::ResponseHead& head) {
@@ -71,7 +72,7 @@ Error api_error(int status, std::string_view body, const http::ResponseHead& hea
         if (*sr == "false") retry = false;
     }
     if (retry) flags |= AUTOARR_ERROR_FLAG_RETRYABLE;
-    return Error(code, msg, status, ra, flags);
+    return Error(code, bounded_text(msg), status, ra, flags);
 }
 
 // An `event: error` inside a 200 stream.
@@ -89,7 +90,7 @@ Error stream_error(const claude::ApiError& e) {
         code = AUTOARR_ERR_AUTH_FAILED;
         flags = AUTOARR_ERROR_FLAG_AUTH_FAILED;
     }
-    return Error(code, "claude: stream error " + e.type + ": " + e.message, 200, -1, flags);
+    return Error(code, bounded_text("claude: stream error " + e.type + ": " + e.message), 200, -1, flags);
 }
 
 class ClaudeProvider final : public sdk::Provider {
@@ -98,18 +99,24 @@ public:
         auto s = http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "claude",
                                            [&] { return claude::parse_settings(config); });
         auto url = http::base_url_or_config_error("claude", "base_url", s.base_url);
-        // The key must never cross a network in clear.
-        if (!url.tls && !url.is_loopback())
+        // The key must never cross a network in clear: plain http only to a
+        // literal loopback address, never to a name a resolver could point elsewhere.
+        if (!url.tls && !url.is_loopback_address())
             throw Error(AUTOARR_ERR_CONFIG_INVALID,
-                        "claude: base_url \"" + s.base_url + "\" is plain http to a non-loopback host; use https");
+                        "claude: base_url \"" + s.base_url +
+                            "\" is plain http to a host that is not a loopback address (127.0.0.1, ::1); use https");
+        const auto max_answer = http::max_answer_bytes_or_config_error("claude", config);
         std::string key = sdk::module_host().secret("api_key").value_or("");
         return http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "claude", [&] {  // an unreadable CA file
-            return std::make_unique<ClaudeProvider>(std::move(s), std::move(url), std::move(key));
+            return std::make_unique<ClaudeProvider>(std::move(s), std::move(url), std::move(key), max_answer);
         });
     }
 
-    ClaudeProvider(claude::Settings s, http::BaseUrl url, std::string key)
-        : s_(std::move(s)), key_(std::move(key)), client_(std::move(url), options(s_)) {}
+    ClaudeProvider(claude::Settings s, http::BaseUrl url, std::string key, std::size_t max_answer_bytes)
+        : s_(std::move(s)),
+          key_(std::move(key)),
+          max_answer_bytes_(max_answer_bytes),
+          client_(std::move(url), options(s_)) {}
 
     sdk::Capabilities capabilities() const override {
         // A schema is honoured: by structured outputs, else in the system prompt.
@@ -154,7 +161,7 @@ public:
             http::CancelLink link(call);
             std::pair<http::ResponseHead, std::string> r;
             try {
-                r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle);
+                r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle, max_answer_bytes_);
             } catch (const http::HttpError& e) {
                 throw http::transport_error(e, "claude");
             }
@@ -205,15 +212,21 @@ public:
         std::string error_body;
         claude::SseDecoder decoder;
         claude::StreamAssembler assembler;
-        bool stopped = false;
+        bool stopped = false, too_large = false;
+        std::size_t received = 0;  // body bytes of a 200 answer, against max_answer_bytes_
         try {
             client_.perform(
                 post(body), http::deadline_for(call, s_.timeout_s), &link.handle,
                 [&](const http::ResponseHead& h) { head = h; },
                 [&](std::string_view piece) {
                     if (head.status != 200) {
-                        if (error_body.size() < kMaxErrorBody) error_body.append(piece.substr(0, kMaxErrorBody));
-                        return true;
+                        error_body.append(piece.substr(0, kMaxErrorBody - error_body.size()));
+                        return error_body.size() < kMaxErrorBody;  // the rest of an error body is not read
+                    }
+                    received += piece.size();
+                    if (received > max_answer_bytes_) {
+                        too_large = true;
+                        return false;
                     }
                     return decoder.feed(piece, [&](std::string_view event, std::string_view data) {
                         std::string text = assembler.apply(event, data);
@@ -230,10 +243,12 @@ public:
             throw http::transport_error(e, "claude");
         }
         if (stopped) throw Error(AUTOARR_ERR_CANCELLED, "claude: stopped by the host");
+        if (too_large) throw http::answer_too_large("claude", max_answer_bytes_);
         if (may_retry && refused_structured(head.status, error_body, body, model)) return false;
         if (head.status != 200) throw api_error(head.status, error_body, head);
         if (assembler.error) throw stream_error(*assembler.error);
-        if (assembler.malformed) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: " + *assembler.malformed, 200);
+        if (assembler.malformed)
+            throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: " + bounded_text(*assembler.malformed), 200);
         if (!assembler.complete)
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the stream ended without message_stop (incomplete)", 200,
                         -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
@@ -297,6 +312,7 @@ private:
 
     claude::Settings s_;
     std::string key_;  // from the host's secret service; never logged or echoed
+    std::size_t max_answer_bytes_;
     http::Client client_;
     std::mutex refused_mutex_;       // guards refused_
     std::set<std::string> refused_;  // models that refused output_config

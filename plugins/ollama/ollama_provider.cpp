@@ -21,10 +21,11 @@ using namespace autoarr;
 namespace json = boost::json;
 using Steady = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxErrorBody = 64 * 1024;
+using http::bounded_text;
+using http::kMaxErrorBody;
 
 Error from_status(int status, std::string_view body, const http::ResponseHead& head) {
-    std::string msg = "ollama: HTTP " + std::to_string(status) + ": " + ollama::error_message(body);
+    std::string msg = "ollama: HTTP " + std::to_string(status) + ": " + bounded_text(ollama::error_message(body));
     int64_t retry_after = -1;
     if (const auto* ra = head.find("retry-after")) {
         try {
@@ -66,10 +67,12 @@ public:
         auto s = http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "ollama",
                                            [&] { return ollama::parse_settings(config); });
         auto url = http::base_url_or_config_error("ollama", "url", s.url);
-        return std::make_unique<OllamaProvider>(std::move(s), std::move(url));
+        const auto max_answer = http::max_answer_bytes_or_config_error("ollama", config);
+        return std::make_unique<OllamaProvider>(std::move(s), std::move(url), max_answer);
     }
 
-    OllamaProvider(ollama::Settings s, http::BaseUrl url) : s_(std::move(s)), client_(std::move(url), options()) {}
+    OllamaProvider(ollama::Settings s, http::BaseUrl url, std::size_t max_answer_bytes)
+        : s_(std::move(s)), max_answer_bytes_(max_answer_bytes), client_(std::move(url), options()) {}
 
     sdk::Capabilities capabilities() const override {
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
@@ -114,7 +117,8 @@ public:
             CancelLink link(call);
             std::pair<http::ResponseHead, std::string> r;
             try {
-                r = client_.fetch(post("/api/chat", body), deadline_for(call, s_.timeout_s), &link.handle);
+                r = client_.fetch(post("/api/chat", body), deadline_for(call, s_.timeout_s), &link.handle,
+                                  max_answer_bytes_);
             } catch (const http::HttpError& e) {
                 throw http::transport_error(e, "ollama");
             }
@@ -126,7 +130,7 @@ public:
             if (head.status != 200) throw from_status(head.status, text, head);
             auto chunk = ollama::parse_chat_chunk(text);
             if (!chunk) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer is not a JSON object");
-            if (chunk->error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + *chunk->error, 200);
+            if (chunk->error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + bounded_text(*chunk->error), 200);
             if (!chunk->done)
                 throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer has no done:true (incomplete)", 200, -1,
                             AUTOARR_ERROR_FLAG_INCOMPLETE);
@@ -150,13 +154,14 @@ public:
                 throw http::transport_error(e, "ollama");
             }
             if (st.stopped) throw Error(AUTOARR_ERR_CANCELLED, "ollama: stopped by the host");
+            if (st.too_large) throw http::answer_too_large("ollama", max_answer_bytes_);
             if (st.head.status == 404 && attempt == 0 && s_.auto_download) {
                 pull(call, model);
                 continue;
             }
             if (st.head.status != 200) throw from_status(st.head.status, st.error_body, st.head);
             if (st.bad_line) throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: " + *st.bad_line, 200);
-            if (st.error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + *st.error, 200);
+            if (st.error) throw Error(AUTOARR_ERR_BACKEND_ERROR, "ollama: " + bounded_text(*st.error), 200);
             if (!st.final_chunk)
                 throw Error(
                     AUTOARR_ERR_INVALID_RESPONSE,
@@ -180,7 +185,9 @@ private:
         std::optional<std::string> error;
         std::optional<std::string> bad_line;
         std::optional<ollama::ChatChunk> final_chunk;
+        std::size_t received = 0;  // body bytes of a 200 answer, against max_answer_bytes_
         bool stopped = false;
+        bool too_large = false;
     };
 
     static http::ClientOptions options() {
@@ -268,14 +275,19 @@ private:
     // Returns false to stop reading (error line, host stop, malformed line).
     bool on_stream_bytes(StreamState& st, std::string_view piece, sdk::StreamWriter& out) {
         if (st.head.status != 200) {
-            if (st.error_body.size() < kMaxErrorBody) st.error_body.append(piece.substr(0, kMaxErrorBody));
-            return true;
+            st.error_body.append(piece.substr(0, kMaxErrorBody - st.error_body.size()));
+            return st.error_body.size() < kMaxErrorBody;  // the rest of an error body is not read
+        }
+        st.received += piece.size();
+        if (st.received > max_answer_bytes_) {
+            st.too_large = true;
+            return false;
         }
         bool ok = st.splitter.feed(piece, [&](std::string_view line) {
             if (line.find_first_not_of(" \t") == std::string_view::npos) return true;
             auto chunk = ollama::parse_chat_chunk(line);
             if (!chunk) {
-                st.bad_line = "a stream line is not JSON: " + std::string(line.substr(0, 120));
+                st.bad_line = "a stream line is not JSON: " + bounded_text(line.substr(0, 120));
                 return false;
             }
             if (chunk->error) {
@@ -361,8 +373,8 @@ private:
                 &link.handle, [&](const http::ResponseHead& h) { head = h; },
                 [&](std::string_view piece) {
                     if (head.status != 200) {
-                        error_body.append(piece.substr(0, kMaxErrorBody));
-                        return true;
+                        error_body.append(piece.substr(0, kMaxErrorBody - error_body.size()));
+                        return error_body.size() < kMaxErrorBody;
                     }
                     return splitter.feed(piece, on_line);
                 });
@@ -372,7 +384,8 @@ private:
         // A one-object answer (stream:false, older servers) has no final LF.
         if (head.status == 200 && !splitter.pending().empty()) on_line(splitter.pending());
         if (head.status != 200) throw from_status(head.status, error_body, head);
-        if (error) throw Error(AUTOARR_ERR_NOT_FOUND, "ollama: cannot pull model '" + model + "': " + *error);
+        if (error)
+            throw Error(AUTOARR_ERR_NOT_FOUND, "ollama: cannot pull model '" + model + "': " + bounded_text(*error));
         if (!success)
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the pull of '" + model + "' ended without success");
         host.log(AUTOARR_LOG_INFO, "pulled model '" + model + "'");
@@ -385,6 +398,7 @@ private:
     }
 
     ollama::Settings s_;
+    std::size_t max_answer_bytes_;
     http::Client client_;
     std::mutex models_mutex_;  // guards models_, models_fetched_
     std::vector<std::string> models_;

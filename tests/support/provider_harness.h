@@ -46,6 +46,27 @@ inline StreamResult stream_call(plugin::Instance& inst, const std::string& reque
     return r;
 }
 
+// An instance of `plugin` with these settings; a refusal fails the test with its message.
+inline std::unique_ptr<plugin::Instance> instance_of(const std::shared_ptr<plugin::LoadedPlugin>& plugin,
+                                                     const std::string& settings) {
+    plugin::CallStatus st;
+    auto inst = plugin::Instance::create(plugin, settings, st);
+    EXPECT_TRUE(st.ok()) << st.message;
+    return inst;
+}
+
+// A response with this status, body and content type; chunked in 64 KiB pieces when asked.
+inline FixtureResponse body_response(int status, std::string body, std::string content_type = "application/json",
+                                     bool chunked = false) {
+    FixtureResponse r;
+    r.status = status;
+    r.headers = {{"Content-Type", std::move(content_type)}};
+    r.body = std::move(body);
+    r.chunked = chunked;
+    if (chunked) r.pieces.assign(r.body.size() / (64 * 1024) + 1, 64 * 1024);
+    return r;
+}
+
 inline std::string chat_request(const std::string& content, const std::string& extra = "") {
     return R"({"messages":[{"role":"user","content":")" + content + "\"}]" + extra + "}";
 }

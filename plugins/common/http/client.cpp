@@ -12,6 +12,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "http/text_limits.h"
+
 namespace autoarr::http {
 
 namespace asio = boost::asio;
@@ -345,6 +347,12 @@ std::pair<ResponseHead, std::string> Client::fetch(const Request& request, Deadl
     perform(
         request, deadline, handle, [&](const ResponseHead& h) { head = h; },
         [&](std::string_view piece) {
+            // An error body is only ever shown as a short message: read its
+            // start and stop, however much the server has to say.
+            if (head.status / 100 != 2) {
+                body.append(piece.substr(0, kMaxErrorBody - body.size()));
+                return body.size() < kMaxErrorBody;
+            }
             if (body.size() + piece.size() > max_body) {
                 too_big = true;
                 return false;

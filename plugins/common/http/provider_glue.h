@@ -3,11 +3,13 @@
 #pragma once
 
 #include <autoarr/provider.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <string>
 
 #include "http/client.h"
+#include "http/text_limits.h"
 
 namespace autoarr::http {
 
@@ -44,6 +46,28 @@ inline BaseUrl base_url_or_config_error(const std::string& who, const char* name
     auto url = parse_base_url(value, why);
     if (!url) throw sdk::Error(AUTOARR_ERR_CONFIG_INVALID, who + ": setting \"" + name + "\": " + why);
     return std::move(*url);
+}
+
+// Setting "max_answer_bytes": the most bytes one answer may take from the
+// upstream, streamed or not, so an endless stream ends long before the
+// call's timeout would stop it.
+inline constexpr std::size_t kDefaultMaxAnswerBytes = 16 * 1024 * 1024;
+inline std::size_t max_answer_bytes_or_config_error(const std::string& who, std::string_view settings_json) {
+    boost::json::error_code ec;
+    const auto v = boost::json::parse(settings_json.empty() ? "{}" : settings_json, ec);
+    const auto* cap = !ec && v.is_object() ? v.get_object().if_contains("max_answer_bytes") : nullptr;
+    if (!cap) return kDefaultMaxAnswerBytes;
+    if (!cap->is_int64() || cap->get_int64() < 1024)
+        throw sdk::Error(AUTOARR_ERR_CONFIG_INVALID,
+                         who + ": setting \"max_answer_bytes\" must be a whole number of bytes, at least 1024");
+    return static_cast<std::size_t>(cap->get_int64());
+}
+
+// The typed error for an answer that passed max_answer_bytes.
+inline sdk::Error answer_too_large(const std::string& who, std::size_t cap) {
+    return sdk::Error(AUTOARR_ERR_INVALID_RESPONSE,
+                      who + ": the answer passed max_answer_bytes (" + std::to_string(cap) + " bytes); stopped reading",
+                      200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
 }
 
 // A transport failure as a typed SDK error; `who` prefixes the message

@@ -5,8 +5,7 @@
 
 namespace autoarr::http {
 
-bool BaseUrl::is_loopback() const {
-    if (host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"))) return true;
+bool BaseUrl::is_loopback_address() const {
     boost::system::error_code ec;
     auto addr = boost::asio::ip::make_address(host, ec);
     return !ec && addr.is_loopback();
