@@ -377,5 +377,33 @@ TEST(ClaudeManifest, EveryFixtureIsAccountedFor) {
     }
 }
 
+TEST_F(ClaudeTest, AModelThatRefusesStructuredOutputsGetsTheSchemaInThePromptOnce) {
+    std::atomic<int> calls{0};
+    server_->on("POST", "/v1/messages", [&](const ReceivedRequest& req) {
+        ++calls;
+        if (req.body.find("\"output_config\"") != std::string::npos) {
+            FixtureResponse r;
+            r.status = 400;
+            r.headers = {{"content-type", "application/json"}};
+            r.body = R"({"type":"error","error":{"type":"invalid_request_error",)"
+                     R"("message":"output_config.format: this model does not support structured outputs"}})";
+            return r;
+        }
+        return from_manifest("message_nonstream.json");
+    });
+    auto inst = make();  // claude-sonnet-4-5-20250929: structured outputs are tried first
+    const std::string req = R"({"messages":[{"role":"user","content":"x"}],"format":{"type":"object"}})";
+    std::string out;
+    plugin::CallContext ctx;
+    ASSERT_TRUE(inst->complete(ctx, req, out).ok()) << out;
+    EXPECT_EQ(calls.load(), 2);
+    auto sent = server_->requests();
+    EXPECT_NE(sent[0].body.find("\"output_config\""), std::string::npos);
+    EXPECT_EQ(sent[1].body.find("\"output_config\""), std::string::npos);
+    EXPECT_NE(sent[1].body.find("JSON Schema"), std::string::npos);
+    ASSERT_TRUE(inst->complete(ctx, req, out).ok());
+    EXPECT_EQ(calls.load(), 3);  // remembered: no second refusal
+}
+
 }  // namespace
 }  // namespace autoarr::test

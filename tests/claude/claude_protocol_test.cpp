@@ -78,5 +78,34 @@ TEST(ClaudeProtocol, FormatAsksForJsonInTheSystemPrompt) {
                  std::invalid_argument);
 }
 
+TEST(ClaudeProtocol, ASchemaGoesToStructuredOutputsForModelsThatHaveThem) {
+    Settings s;
+    const std::string req =
+        R"({"model":"claude-sonnet-4-5","messages":[{"role":"system","content":"rules","cache":true},)"
+        R"({"role":"user","content":"x"}],"format":{"type":"object"}})";
+    auto yes = json::parse(messages_body(req, s, false, [](const std::string&) { return true; }).body).as_object();
+    EXPECT_EQ(json::serialize(yes.at("output_config")),
+              R"({"format":{"type":"json_schema","schema":{"type":"object"}}})");
+    // The cached prefix: the system block carries cache_control, and no schema ask is added.
+    EXPECT_EQ(json::serialize(yes.at("system")),
+              R"([{"type":"text","text":"rules","cache_control":{"type":"ephemeral"}}])");
+    auto no = json::parse(messages_body(req, s, false, [](const std::string&) { return false; }).body).as_object();
+    EXPECT_FALSE(no.contains("output_config"));
+    EXPECT_NE(json::serialize(no.at("system")).find("conforms to this JSON Schema"), std::string::npos);
+}
+
+TEST(ClaudeProtocol, WhichModelsHaveStructuredOutputs) {
+    for (const char* m : {"claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-opus-4-1",
+                          "claude-opus-4-1-20250805", "claude-haiku-4-5", "claude-opus-4-6", "claude-sonnet-5"})
+        EXPECT_TRUE(supports_structured_output(m)) << m;
+    for (const char* m : {"claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-3-5-haiku-20241022",
+                          "claude-sonnet-4-0", "claude-haiku-3-5", "gpt-4o", ""})
+        EXPECT_FALSE(supports_structured_output(m)) << m;
+    EXPECT_TRUE(structured_output_refused(400, R"({"type":"error","error":{"type":"invalid_request_error",)"
+                                               R"("message":"output_config.format: not supported for this model"}})"));
+    EXPECT_FALSE(structured_output_refused(400, R"({"error":{"message":"max_tokens: too large"}})"));
+    EXPECT_FALSE(structured_output_refused(500, "output_config"));
+}
+
 }  // namespace
 }  // namespace autoarr::claude
