@@ -380,6 +380,10 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
         while (i < todo.size() && b.size() < cap) {
             const int64_t t = estimate_tokens(todo[i].line, bytes_per_token) + 1;
             if (!b.empty() && !batch_fits(tokens + t, b.size() + 1)) break;
+            // A batch never mixes severities: the last critical finding is
+            // not held back by the high ones that would share its answer.
+            if (!b.empty() && findings[todo[i].index].rule.severity != findings[todo[b.front()].index].rule.severity)
+                break;
             b.push_back(i++);
             tokens += t;
         }

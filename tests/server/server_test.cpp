@@ -421,13 +421,16 @@ TEST_F(ServerProvidersTest, ARestartInTheMiddleOfAnEnrichmentLosesNothingExplain
     auto db = dir_.path() / "autoarr.db";
     std::string id;
     json::value explained_before;
+    int64_t explained = 0;
     {
         auto s = serve({"OLLAMA_URL=" + sim.url(), "OLLAMA_MODEL=qwen2.5:7b", "LLM_PROVIDER=ollama"});
         auto r = s->post("/api/v1/audits", sample_documents());
         ASSERT_EQ(r.status, 201) << r.body;
         id = std::string(r.json().at("audit_id").as_string());
-        auto mid = wait_for_enrichment(*s, id, [](const json::object& e) { return e.at("explained") == 19; });
+        auto mid = wait_for_enrichment(*s, id, [](const json::object& e) { return e.at("batches_done") == 3; });
         EXPECT_EQ(mid.at("enrichment").at("state"), "running");
+        explained = mid.at("enrichment").at("explained").as_int64();
+        EXPECT_GT(explained, 0);
         explained_before = mid.at("findings");
         s->kill9();
         s->process().stop();  // reaps it (already dead)
@@ -435,7 +438,7 @@ TEST_F(ServerProvidersTest, ARestartInTheMiddleOfAnEnrichmentLosesNothingExplain
     auto s = serve({"OLLAMA_URL=http://127.0.0.1:1", "LLM_PROVIDER=ollama"});
     auto after = s->get("/api/v1/audits/" + id).json().as_object();
     EXPECT_EQ(after.at("enrichment").at("state"), "partial");
-    EXPECT_EQ(after.at("enrichment").at("explained"), 19);
+    EXPECT_EQ(after.at("enrichment").at("explained"), explained);
     EXPECT_NE(std::string(after.at("enrichment").at("not_explained_reason").as_string()).find("interrupted"),
               std::string::npos);
     EXPECT_EQ(after.at("findings"), explained_before);  // every explanation is still there
