@@ -56,7 +56,7 @@ std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds limit = 
 std::string get_once(uint16_t port, const std::string& path, std::chrono::milliseconds limit = 10s) {
     asio::io_context io;
     auto s = connect(io, port);
-    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
     return read_until_closed(s, limit);
 }
 
@@ -80,7 +80,7 @@ TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
     asio::io_context io;
     auto s = connect(io, server.port());
     s.set_option(asio::socket_base::receive_buffer_size(4096));
-    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
     // ... and never read. The handler's writes must fail, not block for ever.
     auto f = result.get_future();
     ASSERT_EQ(f.wait_for(10s), std::future_status::ready) << "the handler is still blocked writing";
@@ -102,8 +102,8 @@ TEST(HttpServerTest, KeepAliveAnswersInOrderAndCloseIsHonoured) {
     server.start();
     asio::io_context io;
     auto s = connect(io, server.port());
-    asio::write(s, asio::buffer(std::string("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
-                                            "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    asio::write(s, asio::buffer(std::string("GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                            "GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")));
     const std::string all = read_until_closed(s);
     const auto one = all.find("\r\n\r\n/one"), two = all.find("\r\n\r\n/two");
     ASSERT_NE(one, std::string::npos) << all;

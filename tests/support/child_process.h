@@ -58,6 +58,7 @@ public:
         if (pid_ > 0) ::kill(pid_, sig);
     }
     bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;
