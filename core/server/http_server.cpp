@@ -152,6 +152,8 @@ public:
     // At the connection cap: closed to make room, if it is still only waiting.
     void evict() {
         if (!idle_since()) return;
+        log::info("server", "closed the longest-idle connection: rule max-connections: " +
+                                std::to_string(impl_.options.max_connections) + " open");
         evicted_ = true;
         read_timer_.cancel();
         close();

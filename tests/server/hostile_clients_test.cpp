@@ -57,35 +57,31 @@ std::string flood_until_answered(RawSocket& s, const std::string& first, std::si
     return s.read_until_closed(5s);
 }
 
-TEST(HostileClientTest, EndlessChunkTrailersAreRefusedWithoutGrowingMemory) {
+// Sends `first` and then endless filler: the server must answer `status`
+// with `code` and close, no handler may run, and memory must not grow.
+void expect_flood_refused(const std::string& first, std::size_t total, int status, const char* code) {
     Echo echo;
     HttpServer server(loopback(), echo.handler());
     server.start();
     const auto before = test::resident_bytes();
     RawSocket s(server.port());
-    // One small chunk, the last chunk, then one trailer field that never ends.
-    const std::string answer =
-        flood_until_answered(s, std::string(kChunkedHead) + "2\r\n{}\r\n0\r\nX-Trailer: ", 200u << 20);
-    EXPECT_EQ(status_of(answer), 431) << answer;
-    EXPECT_NE(answer.find("trailers_too_large"), std::string::npos) << answer;
+    const std::string answer = flood_until_answered(s, first, total);
+    EXPECT_EQ(status_of(answer), status) << answer;
+    EXPECT_NE(answer.find(code), std::string::npos) << answer;
     EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
-    EXPECT_LT(test::resident_bytes(), before + (32u << 20)) << "the trailer was buffered";
+    EXPECT_LT(test::resident_bytes(), before + (32u << 20)) << "the flood was buffered";
     EXPECT_EQ(echo.handled.load(), 0);
     server.stop(1s);
 }
 
+TEST(HostileClientTest, EndlessChunkTrailersAreRefusedWithoutGrowingMemory) {
+    // One small chunk, the last chunk, then one trailer field that never ends.
+    expect_flood_refused(std::string(kChunkedHead) + "2\r\n{}\r\n0\r\nX-Trailer: ", 200u << 20, 431,
+                         "trailers_too_large");
+}
+
 TEST(HostileClientTest, AFiftyMegabyteChunkExtensionIsRefusedWithoutGrowingMemory) {
-    Echo echo;
-    HttpServer server(loopback(), echo.handler());
-    server.start();
-    const auto before = test::resident_bytes();
-    RawSocket s(server.port());
-    const std::string answer = flood_until_answered(s, std::string(kChunkedHead) + "2;ext=", 50u << 20);
-    EXPECT_EQ(status_of(answer), 400) << answer;
-    EXPECT_NE(answer.find("chunk_header_too_large"), std::string::npos) << answer;
-    EXPECT_LT(test::resident_bytes(), before + (32u << 20)) << "the extension was buffered";
-    EXPECT_EQ(echo.handled.load(), 0);
-    server.stop(1s);
+    expect_flood_refused(std::string(kChunkedHead) + "2;ext=", 50u << 20, 400, "chunk_header_too_large");
 }
 
 TEST(HostileClientTest, TransferEncodingOtherThanChunkedCannotSmuggleARequest) {

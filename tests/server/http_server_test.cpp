@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "support/raw_http.h"
+
 namespace autoarr::server {
 namespace {
 
@@ -35,21 +37,8 @@ ServerOptions loopback(unsigned workers) {
     return o;
 }
 
-// Everything the server sends until it closes, or what came within `limit`.
-// (Asio's blocking read would wait for ever: it polls without a timeout.)
 std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds limit = 10s) {
-    std::string out;
-    const auto until = std::chrono::steady_clock::now() + limit;
-    char buf[4096];
-    for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        pollfd p{s.native_handle(), POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
-        const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
-        if (n <= 0) return out;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
+    return test::read_until_closed(s.native_handle(), limit);
 }
 
 // One GET on a new connection, "Connection: close": the whole answer.

@@ -60,19 +60,7 @@ public:
     }
 
     // Everything the server sends until it closes, or what came within `limit`.
-    std::string read_until_closed(std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-        std::string out;
-        const auto until = std::chrono::steady_clock::now() + limit;
-        char buf[4096];
-        for (;;) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-            if (left.count() <= 0 || !readable(left)) return out;
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return out;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-    }
+    std::string read_until_closed(std::chrono::milliseconds limit = std::chrono::seconds(10));
 
     // Did the server close the connection (EOF) within `limit`, having sent nothing more?
     bool closed_within(std::chrono::milliseconds limit) {
@@ -84,6 +72,27 @@ public:
 private:
     int fd_;
 };
+
+// Everything the peer of `fd` sends until it closes, or what came within
+// `limit`. (Asio's blocking read would wait for ever: it polls without a timeout.)
+inline std::string read_until_closed(int fd, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    std::string out;
+    const auto until = std::chrono::steady_clock::now() + limit;
+    char buf[4096];
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+inline std::string RawSocket::read_until_closed(std::chrono::milliseconds limit) {
+    return test::read_until_closed(fd_, limit);
+}
 
 // The status code of the first response in `bytes`, or 0.
 inline int status_of(const std::string& bytes) {
