@@ -139,8 +139,9 @@ public:
         cors_headers_.clear();
         idle_since_ = Clock::now().time_since_epoch().count();
         read_timer_.expires_after(impl_.options.read_timeout);
-        read_timer_.async_wait([self = shared_from_this()](error_code ec) {
-            if (ec) return;  // cancelled: the request arrived in time
+        // A timer that expired just as its read finished must not cut short the next read.
+        read_timer_.async_wait([self = shared_from_this(), read = ++reads_](error_code ec) {
+            if (ec || read != self->reads_) return;  // cancelled (the request arrived in time), or stale
             self->timed_out_ = true;
             error_code ignored;
             self->stream_.socket().cancel(ignored);
@@ -484,6 +485,7 @@ private:
     bool timed_out_ = false;
     bool first_request_ = true;
     bool evicted_ = false;
+    uint64_t reads_ = 0;  // requests read on this connection, so a stale read timer knows itself
     std::array<char, 64 * 1024> discard_;
 };
 
