@@ -71,8 +71,9 @@ struct ServerOptions {
     std::size_t header_limit = 16 * 1024;
     std::chrono::milliseconds read_timeout{30000};
     std::chrono::milliseconds write_timeout{30000};  // per write: a client that stops reading is dropped
-    // A whole response, from the handler's start to its last byte: then the
-    // request's cancel token fires and every further write fails.
+    // A whole response, from the moment its request is read (a wait for a
+    // slot included) to its last byte: then the request's cancel token fires
+    // and every further write fails.
     std::chrono::milliseconds response_timeout{300000};
     unsigned workers = 4;          // requests that may block handled at once; threads = workers + 1
     std::size_t queue_limit = 64;  // requests that may block, waiting for a slot; more get 503 + Retry-After

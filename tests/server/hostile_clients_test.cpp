@@ -4,6 +4,7 @@
 // clients that queue, leave or never read, and more connections than
 // descriptors. Each was answered wrongly (or not at all) before.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -307,6 +308,19 @@ TEST(HostileClientTest, AtTheConnectionCapHealthStillAnswers) {
     // The oldest idle connections were the ones closed.
     EXPECT_TRUE(idle.front().closed_within(1s));
     server.stop(1s);
+}
+
+TEST(HostileClientTest, TheConnectionCapLeavesAReserveBelowTheOpenFileLimit) {
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    rlimit low = saved;
+    low.rlim_cur = 300;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    ServerOptions o = loopback();
+    o.max_connections = 1024;
+    HttpServer server(o, [](const HttpRequest&, ResponseWriter&) {});
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    EXPECT_EQ(server.max_connections(), 300 - kReservedFileDescriptors);
 }
 
 }  // namespace

@@ -257,25 +257,24 @@ TEST_F(ServerTest, BadNumbersOnTheCommandLineAreNamed) {
 // Issue #13, part 2: a page the user visits posts to 127.0.0.1 with
 // Content-Type: text/plain, a foreign Host (DNS rebinding) and a foreign
 // Origin. That was a 201: a live audit started by any web page.
+// The page's POST on a raw socket (http::Client sets Host itself): the whole answer.
+std::string post_raw(uint16_t port, const std::string& headers, const std::string& body) {
+    RawSocket c(port);
+    c.send("POST /api/v1/audits HTTP/1.1\r\n" + headers + "Content-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body);
+    return c.read_until_closed(30s);
+}
+
 TEST_F(ServerTest, AHostileWebPageCannotStartAnAudit) {
-    auto s = serve({"AUTOARR_ALLOWED_HOSTS=autoarr.lan, nas.lan"}, {"--allowed-host", "media.lan"});
+    auto s = serve();
     const std::string body = sample_documents();
-    auto post = [&](const std::string& headers) {
-        RawSocket c(s->port());
-        c.send("POST /api/v1/audits HTTP/1.1\r\n" + headers + "Content-Length: " + std::to_string(body.size()) +
-               "\r\nConnection: close\r\n\r\n" + body);
-        return c.read_until_closed(30s);
-    };
     const std::string page = "Content-Type: text/plain\r\nOrigin: http://evil.example\r\n";
-    auto rebinding = post("Host: evil.example:" + std::to_string(s->port()) + "\r\n" + page);
+    auto rebinding = post_raw(s->port(), "Host: evil.example:" + std::to_string(s->port()) + "\r\n" + page, body);
     EXPECT_EQ(status_of(rebinding), 421) << rebinding;
     EXPECT_NE(rebinding.find("--allowed-host"), std::string::npos) << rebinding;
-    EXPECT_EQ(status_of(post("Host: 127.0.0.1\r\n" + page)), 403);
-    EXPECT_EQ(status_of(post("Host: 127.0.0.1\r\nContent-Type: text/plain\r\n")), 415);
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: 127.0.0.1\r\n" + page, body)), 403);
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: 127.0.0.1\r\nContent-Type: text/plain\r\n", body)), 415);
     EXPECT_EQ(s->get("/api/v1/audits").json().at("total"), 0);  // nothing started
-    for (const char* host : {"autoarr.lan", "nas.lan", "media.lan", "localhost"})
-        EXPECT_EQ(status_of(post(std::string("Host: ") + host + "\r\nContent-Type: application/json\r\n")), 201)
-            << host;
     // A preflight is not answered (no --allowed-origin): the origin rule refuses it.
     RawSocket pre(s->port());
     pre.send(
@@ -285,6 +284,21 @@ TEST_F(ServerTest, AHostileWebPageCannotStartAnAudit) {
     EXPECT_EQ(status_of(answer), 403) << answer;
     EXPECT_EQ(answer.find("Access-Control-Allow"), std::string::npos) << answer;
     EXPECT_NE(s->log().find("rule origin"), std::string::npos);  // one line per refusal, naming the rule
+}
+
+TEST_F(ServerTest, AllowedHostsAndOriginsComeFromFlagsAndTheEnvironment) {
+    auto s = serve({"AUTOARR_ALLOWED_HOSTS=autoarr.lan, nas.lan", "AUTOARR_ALLOWED_ORIGINS=https://dash.example"},
+                   {"--allowed-host", "media.lan", "--allowed-origin", "http://media.lan:3000"});
+    const std::string body = sample_documents();
+    const std::string json = "Content-Type: application/json\r\n";
+    for (const char* host : {"autoarr.lan", "nas.lan", "media.lan", "localhost"})
+        EXPECT_EQ(status_of(post_raw(s->port(), std::string("Host: ") + host + "\r\n" + json, body)), 201) << host;
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: other.lan\r\n" + json, body)), 421);
+    for (const char* origin : {"https://dash.example", "http://media.lan:3000"}) {
+        auto r = post_raw(s->port(), "Host: 127.0.0.1\r\nOrigin: " + std::string(origin) + "\r\n" + json, body);
+        EXPECT_EQ(status_of(r), 201) << origin;
+        EXPECT_NE(r.find(std::string("Access-Control-Allow-Origin: ") + origin), std::string::npos) << r;
+    }
 }
 
 // Issue #13, part 3: under a soft open-file limit of 128 (systemd's 1024,
