@@ -345,7 +345,7 @@ private:
     // deadline passed while it waited is answered 503 instead.
     bool abandoned() {
         if (ClientWatch::peer_gone(stream_.socket().native_handle())) {
-            log::info("server", request_.method + " " + request_.path + " not started: its client has gone");
+            log::warn("server", request_.method + " " + request_.path + " not started: its client has gone");
             keep_alive_ = false;
             return true;
         }

@@ -301,6 +301,34 @@ TEST_F(ServerTest, AllowedHostsAndOriginsComeFromFlagsAndTheEnvironment) {
     }
 }
 
+// Issue #13, part 3: clients that post and leave after 0.2 s used to keep
+// their provider calls running (and the queued ones started later). Now a
+// running call is cancelled through its token and a queued one never
+// starts, so the slots are free again at once.
+TEST_F(ServerTest, ClientsThatLeaveFreeTheirSlots) {
+    write_file(dir_.path() / "config.json",
+               R"({"routing": {"provider": "script-a", "fallback_order": ["script-b"]},
+                   "providers": {"script-a": {"hang": true}}})");
+    auto s = serve({}, {"--workers", "2"});
+    {
+        std::vector<RawSocket> leaving;
+        const std::string chat = R"({"messages":[{"role":"user","content":"hi"}]})";
+        for (int i = 0; i < 8; ++i) {
+            leaving.emplace_back(s->port());
+            leaving.back().send(
+                "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: " +
+                std::to_string(chat.size()) + "\r\n\r\n" + chat);
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    // A provider check needs a slot too: it is answered now, not after the hung calls' deadline (120 s).
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(s->post("/api/v1/providers/script-b/check", "").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_NE(s->log().find("not started: its client has gone"), std::string::npos) << s->log();
+}
+
 // Issue #13, part 3: under a soft open-file limit of 128 (systemd's 1024,
 // scaled down), idle sockets used to take /health down.
 TEST_F(ServerTest, IdleSocketsCannotTakeHealthDown) {
