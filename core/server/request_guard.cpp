@@ -62,7 +62,11 @@ std::string host_of(std::string_view value) {
 }
 
 RequestGuard::RequestGuard(GuardPolicy policy) : policy_(std::move(policy)) {
-    for (auto& h : policy_.allowed_hosts) h = util::lower(util::trim(h));
+    // "nas.lan:8000" names the host nas.lan: ports are not compared.
+    for (auto& h : policy_.allowed_hosts) {
+        auto name = host_of(h);
+        h = name.empty() ? util::trim(h) : name;  // "*" stays itself
+    }
     for (auto& o : policy_.allowed_origins) o = util::lower(util::trim(o));
     boost::system::error_code ec;
     const auto addr = boost::asio::ip::make_address(policy_.listen_address, ec);

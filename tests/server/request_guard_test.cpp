@@ -26,7 +26,7 @@ int status(const GuardVerdict& v) {
 }
 
 TEST(RequestGuardTest, TheRuleTable) {
-    const RequestGuard loopback({"127.0.0.1", {"autoarr.lan"}, {"https://dash.example"}});
+    const RequestGuard loopback({"127.0.0.1", {"autoarr.lan", " NAS.lan:8000"}, {"https://dash.example"}});
     const RequestGuard wildcard({"0.0.0.0", {}, {}});
     struct Case {
         const RequestGuard& guard;
@@ -42,6 +42,7 @@ TEST(RequestGuardTest, TheRuleTable) {
         {loopback, "GET", {{"host", "localhost:8000"}}, false, 0},
         {loopback, "GET", {{"host", "LocalHost"}}, false, 0},
         {loopback, "GET", {{"host", "autoarr.lan:8000"}}, false, 0},
+        {loopback, "GET", {{"host", "nas.lan"}}, false, 0},
         {loopback, "GET", {{"host", "evil.example:8000"}}, false, 421},  // DNS rebinding
         {loopback, "GET", {{"host", "127.0.0.2"}}, false, 421},
         {loopback, "GET", {{"host", "a b"}}, false, 400},
