@@ -310,6 +310,26 @@ TEST(HostileClientTest, AtTheConnectionCapHealthStillAnswers) {
     server.stop(1s);
 }
 
+TEST(HostileClientTest, AtTheCapWithEveryConnectionBusyANewOneGets503) {
+    Blocking b;
+    ServerOptions o = loopback(1);
+    o.max_connections = 2;
+    HttpServer server(o, b.handler(), &Blocking::may_block);
+    server.start();
+    {
+        RawSocket running(server.port()), waiting(server.port());
+        running.send(kSlow);
+        waiting.send(kSlow);
+        ASSERT_TRUE(eventually([&] { return server.in_flight() == 2; }));
+        RawSocket third(server.port());
+        const std::string answer = third.read_until_closed(3s);
+        EXPECT_EQ(status_of(answer), 503) << answer;
+        EXPECT_NE(answer.find("too_many_connections"), std::string::npos) << answer;
+        EXPECT_NE(answer.find("Retry-After: "), std::string::npos) << answer;
+    }
+    server.stop(1s);
+}
+
 TEST(HostileClientTest, TheConnectionCapLeavesAReserveBelowTheOpenFileLimit) {
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
