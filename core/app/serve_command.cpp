@@ -9,10 +9,12 @@
 #include "app/cli_args.h"
 #include "app/host.h"
 #include "audit/audit_run.h"
+#include "config/config.h"
 #include "connectors/stack.h"
 #include "routing/health_monitor.h"
 #include "server/api.h"
 #include "util/log.h"
+#include "util/open_file_limit.h"
 #include "util/secret_scrubber.h"
 #include "util/strings.h"
 #include "version.h"
@@ -24,10 +26,36 @@ namespace {
 constexpr const char* kUsage =
     "usage: autoarr serve [--listen HOST:PORT] [--db PATH] [--config FILE] [--plugin-dir DIR]...\n"
     "                     [--sample-stack DIR] [--audit-on-start] [--health-interval SECONDS]\n"
-    "                     [--workers N]\n"
+    "                     [--workers N] [--max-queue N] [--max-connections N] [--response-timeout SECONDS]\n"
+    "                     [--allowed-host NAME]... [--allowed-origin ORIGIN]...\n"
     "  --workers N   requests that call a provider handled at once (1-256, default 4); health,\n"
     "                metrics and reads are answered at once regardless\n"
-    "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback)\n";
+    "  --max-queue N          such requests waiting for a slot (0-100000, default 64); more get 503\n"
+    "  --max-connections N    open connections (16-1000000, default 1024); at the cap the longest-idle\n"
+    "                         one is closed to make room\n"
+    "  --response-timeout S   a whole response, waiting included (default 300); then it is cancelled\n"
+    "  --allowed-host NAME    a Host name to answer for besides the listen address and localhost\n"
+    "  --allowed-origin O     a web origin (https://app.example) allowed to call the API cross-origin\n"
+    "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback),\n"
+    "             AUTOARR_ALLOWED_HOSTS, AUTOARR_ALLOWED_ORIGINS (comma-separated)\n";
+
+// A whole number from `lo` to `hi` for `flag`, or an error printed and nullopt.
+std::optional<int64_t> count_flag(const CliArgs& a, const char* flag, int64_t lo, int64_t hi, int64_t def) {
+    const auto text = a.value(flag);
+    if (!text) return def;
+    const auto n = util::parse_int(*text);
+    if (n && *n >= lo && *n <= hi) return n;
+    std::cerr << "autoarr serve: " << flag << " must be a whole number from " << lo << " to " << hi << ", not \""
+              << *text << "\"\n";
+    return std::nullopt;
+}
+
+// "scheme://host[:port]", as a browser sends it in Origin: no path, no trailing slash.
+bool is_origin(const std::string& o) {
+    const auto scheme_end = o.find("://");
+    return (o.starts_with("http://") || o.starts_with("https://")) && o.size() > scheme_end + 3 &&
+           o.find('/', scheme_end + 3) == std::string::npos;
+}
 
 bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
     auto colon = text.rfind(':');
@@ -47,7 +75,8 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
 
 int run_serve_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"},
-              with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers"}));
+              with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers", "--max-queue",
+                               "--max-connections", "--response-timeout", "--allowed-host", "--allowed-origin"}));
     if (auto code = usage_exit(a, "serve", kUsage)) return *code;
     const char* env_listen = std::getenv("AUTOARR_LISTEN");
     std::string listen = a.value("--listen").value_or(env_listen && *env_listen ? env_listen : "127.0.0.1:8000");
@@ -78,6 +107,36 @@ int run_serve_command(const std::vector<std::string>& args) {
         }
         so.workers = static_cast<unsigned>(*n);
     }
+
+    const auto queue = count_flag(a, "--max-queue", 0, 100000, static_cast<int64_t>(so.queue_limit));
+    const auto connections = count_flag(a, "--max-connections", 16, 1000000, static_cast<int64_t>(so.max_connections));
+    if (!queue || !connections) return 2;
+    so.queue_limit = static_cast<std::size_t>(*queue);
+    so.max_connections = static_cast<std::size_t>(*connections);
+    if (auto rt = a.value("--response-timeout")) {
+        const double seconds = util::parse_number(*rt).value_or(0);
+        if (!(seconds >= 1) || seconds > 86400) {
+            std::cerr << "autoarr serve: --response-timeout must be a number of seconds from 1 to 86400, not \"" << *rt
+                      << "\"\n";
+            return 2;
+        }
+        so.response_timeout = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    }
+    auto access = config::serve_access(config::process_environment());
+    for (auto& h : a.values("--allowed-host")) access.allowed_hosts.push_back(h);
+    for (auto& o : a.values("--allowed-origin")) access.allowed_origins.push_back(o);
+    for (const auto& o : access.allowed_origins)
+        if (!is_origin(o)) {
+            std::cerr << "autoarr serve: allowed origin \"" << o
+                      << "\" is not scheme://host[:port] (http or https, no path), as a browser sends it\n";
+            return 2;
+        }
+    so.allowed_hosts = std::move(access.allowed_hosts);
+    so.allowed_origins = std::move(access.allowed_origins);
+
+    // Every connection is a descriptor: systemd's default soft limit (1024) is far below what the hard limit allows.
+    const auto files = util::raise_open_file_limit();
+    if (!files.error.empty()) log::warn("server", files.error);
 
     double interval = 30;
     if (auto hi = a.value("--health-interval")) interval = util::parse_number(*hi).value_or(0);  // "5x" is wrong

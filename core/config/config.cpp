@@ -359,6 +359,13 @@ Config load(const Sources& s) {
     return c;
 }
 
+ServeAccess serve_access(const Environment& env) {
+    ServeAccess a;
+    if (auto* v = env_get(env, "AUTOARR_ALLOWED_HOSTS")) a.allowed_hosts = split_list(*v);
+    if (auto* v = env_get(env, "AUTOARR_ALLOWED_ORIGINS")) a.allowed_origins = split_list(*v);
+    return a;
+}
+
 Environment process_environment() {
     Environment env;
     for (char** e = environ; e && *e; ++e) {

@@ -55,6 +55,14 @@ struct Sources {
 
 Config load(const Sources& sources);
 
+// Who may call `autoarr serve` besides itself (docs/operations.md, "Security"):
+// AUTOARR_ALLOWED_HOSTS and AUTOARR_ALLOWED_ORIGINS, comma-separated lists.
+struct ServeAccess {
+    std::vector<std::string> allowed_hosts;    // Host names the server answers for, besides its own
+    std::vector<std::string> allowed_origins;  // "scheme://host[:port]" allowed to call cross-origin
+};
+ServeAccess serve_access(const Environment& env);
+
 // The process environment as a map (for Sources::env).
 Environment process_environment();
 

@@ -446,6 +446,7 @@ private:
             if (const auto* v = body->if_contains(k); v && !v->is_null()) request[k] = *v;
         routing::RouteRequest rr;
         rr.request_json = json::serialize(request);
+        rr.cancel = req.cancel;  // the client hung up, or the response timeout passed
         if (const auto* p = body->if_contains("provider"); p && p->is_string()) {
             rr.provider = std::string(p->get_string());
             auto ids = c_.router->provider_ids();

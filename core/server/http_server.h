@@ -18,6 +18,10 @@
 #include <thread>
 #include <vector>
 
+namespace autoarr::plugin {
+class CancelToken;
+}
+
 namespace autoarr::server {
 
 struct HttpRequest {
@@ -27,6 +31,9 @@ struct HttpRequest {
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    // Cancelled when the client hangs up or the response timeout passes;
+    // hand it to provider calls (RouteRequest::cancel). Null outside a server.
+    plugin::CancelToken* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -64,8 +71,23 @@ struct ServerOptions {
     std::size_t header_limit = 16 * 1024;
     std::chrono::milliseconds read_timeout{30000};
     std::chrono::milliseconds write_timeout{30000};  // per write: a client that stops reading is dropped
-    unsigned workers = 4;                            // requests that may block handled at once; threads = workers + 1
+    // A whole response, from the moment its request is read (a wait for a
+    // slot included) to its last byte: then the request's cancel token fires
+    // and every further write fails.
+    std::chrono::milliseconds response_timeout{300000};
+    unsigned workers = 4;          // requests that may block handled at once; threads = workers + 1
+    std::size_t queue_limit = 64;  // requests that may block, waiting for a slot; more get 503 + Retry-After
+    // Open connections; at the cap the longest-idle one is closed to make room
+    // (so /health still answers), lowered to fit the open-file limit with a reserve.
+    std::size_t max_connections = 1024;
+    // Host names and cross-origin callers allowed besides this server's own (request_guard.h).
+    std::vector<std::string> allowed_hosts;
+    std::vector<std::string> allowed_origins;
 };
+
+// File descriptors kept free beyond the connection cap: the store, plugins,
+// upstream sockets, and the connection accepted at the cap.
+constexpr std::size_t kReservedFileDescriptors = 64;
 
 class HttpServer {
 public:
@@ -80,6 +102,8 @@ public:
     // Stops accepting, lets in-flight requests finish up to `drain`, then stops.
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
     std::size_t in_flight() const { return in_flight_.load(); }
+    std::size_t connections() const;      // open now
+    std::size_t max_connections() const;  // the cap in effect (after the open-file limit)
 
     // A JSON error body: {"error": {"code": ..., "message": ...}}.
     static HttpResponse error(int status, const std::string& code, const std::string& message);

@@ -44,6 +44,8 @@ done
 report=$(env -u AUTOARR_RULES "$bin" --log-level warn audit --from "$work/root/usr/share/autoarr/sample-stack" --no-llm --format json)
 n=$(echo "$report" | grep -o '"rule_id"' | wc -l)
 [ "$n" -eq 91 ] || fail "the packaged sample stack gave $n findings, expected 91"
+# Every connection is a descriptor: the unit must not leave autoarr at systemd's 1024.
+grep -q '^LimitNOFILE=' "$work/root/usr/lib/systemd/system/autoarr.service" || fail "the systemd unit sets no LimitNOFILE"
 # The packaged systemd unit: valid, and hardened (exposure score at most 3.0 of 10).
 if command -v systemd-analyze >/dev/null; then
   unit="$work/autoarr.service"

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "support/raw_http.h"
+
 namespace autoarr::server {
 namespace {
 
@@ -35,28 +37,15 @@ ServerOptions loopback(unsigned workers) {
     return o;
 }
 
-// Everything the server sends until it closes, or what came within `limit`.
-// (Asio's blocking read would wait for ever: it polls without a timeout.)
 std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds limit = 10s) {
-    std::string out;
-    const auto until = std::chrono::steady_clock::now() + limit;
-    char buf[4096];
-    for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        pollfd p{s.native_handle(), POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
-        const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
-        if (n <= 0) return out;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
+    return test::read_until_closed(s.native_handle(), limit);
 }
 
 // One GET on a new connection, "Connection: close": the whole answer.
 std::string get_once(uint16_t port, const std::string& path, std::chrono::milliseconds limit = 10s) {
     asio::io_context io;
     auto s = connect(io, port);
-    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
     return read_until_closed(s, limit);
 }
 
@@ -80,7 +69,7 @@ TEST(HttpServerTest, AClientThatStopsReadingIsDroppedAfterTheWriteTimeout) {
     asio::io_context io;
     auto s = connect(io, server.port());
     s.set_option(asio::socket_base::receive_buffer_size(4096));
-    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    asio::write(s, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
     // ... and never read. The handler's writes must fail, not block for ever.
     auto f = result.get_future();
     ASSERT_EQ(f.wait_for(10s), std::future_status::ready) << "the handler is still blocked writing";
@@ -102,8 +91,8 @@ TEST(HttpServerTest, KeepAliveAnswersInOrderAndCloseIsHonoured) {
     server.start();
     asio::io_context io;
     auto s = connect(io, server.port());
-    asio::write(s, asio::buffer(std::string("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
-                                            "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    asio::write(s, asio::buffer(std::string("GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                            "GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")));
     const std::string all = read_until_closed(s);
     const auto one = all.find("\r\n\r\n/one"), two = all.find("\r\n\r\n/two");
     ASSERT_NE(one, std::string::npos) << all;

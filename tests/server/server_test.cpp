@@ -3,6 +3,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "http/client.h"
@@ -12,6 +13,7 @@
 #include "support/fixture_server.h"
 #include "support/ollama_sim.h"
 #include "support/plugin_dir.h"
+#include "support/raw_http.h"
 #include "support/run_process.h"
 #include "support/serve_process.h"
 #include "support/test_certs.h"
@@ -43,11 +45,12 @@ protected:
                    R"({"routing": {"provider": "script-a", "fallback_order": ["script-b"]},
                        "providers": {"script-a": {"always_fail": true, "retryable": false}}})");
     }
-    std::unique_ptr<Serve> serve(std::vector<std::string> env = {}, std::vector<std::string> extra = {}) {
+    std::unique_ptr<Serve> serve(std::vector<std::string> env = {}, std::vector<std::string> extra = {},
+                                 std::vector<std::string> wrapper = {}) {
         std::vector<std::string> args = {"--no-builtin-plugins", "--plugin-dir", plugins_.path().string(), "--config",
                                          (dir_.path() / "config.json").string()};
         args.insert(args.end(), extra.begin(), extra.end());
-        return std::make_unique<Serve>(dir_.path() / "autoarr.db", std::move(env), args);
+        return std::make_unique<Serve>(dir_.path() / "autoarr.db", std::move(env), args, std::move(wrapper));
     }
     TempDir dir_, plugins_;
 };
@@ -169,6 +172,115 @@ TEST_F(ServerTest, BadNumbersOnTheCommandLineAreNamed) {
         EXPECT_EQ(r.exit_code, 2) << bad;
         EXPECT_NE(r.err.find("--health-interval must be a number of seconds"), std::string::npos) << r.err;
     }
+    for (const char* bad : {"-1", "abc", "100001"}) {
+        auto r = serve_with(std::string("--max-queue ") + bad);
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_NE(r.err.find("--max-queue must be a whole number from 0 to 100000"), std::string::npos) << r.err;
+    }
+    for (const char* bad : {"15", "x"}) {
+        auto r = serve_with(std::string("--max-connections ") + bad);
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_NE(r.err.find("--max-connections must be a whole number from 16"), std::string::npos) << r.err;
+    }
+    auto rt = serve_with("--response-timeout 0.5");
+    EXPECT_EQ(rt.exit_code, 2);
+    EXPECT_NE(rt.err.find("--response-timeout must be a number of seconds from 1"), std::string::npos) << rt.err;
+    for (const char* bad : {"evil.example", "https://dash.example/", "ftp://x"}) {
+        auto r = serve_with(std::string("--allowed-origin ") + bad);
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_NE(r.err.find("is not scheme://host[:port]"), std::string::npos) << r.err;
+    }
+}
+
+// Issue #13, part 2: a page the user visits posts to 127.0.0.1 with
+// Content-Type: text/plain, a foreign Host (DNS rebinding) and a foreign
+// Origin. That was a 201: a live audit started by any web page.
+// The page's POST on a raw socket (http::Client sets Host itself): the whole answer.
+std::string post_raw(uint16_t port, const std::string& headers, const std::string& body) {
+    RawSocket c(port);
+    c.send("POST /api/v1/audits HTTP/1.1\r\n" + headers + "Content-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body);
+    return c.read_until_closed(30s);
+}
+
+TEST_F(ServerTest, AHostileWebPageCannotStartAnAudit) {
+    auto s = serve();
+    const std::string body = sample_documents();
+    const std::string page = "Content-Type: text/plain\r\nOrigin: http://evil.example\r\n";
+    auto rebinding = post_raw(s->port(), "Host: evil.example:" + std::to_string(s->port()) + "\r\n" + page, body);
+    EXPECT_EQ(status_of(rebinding), 421) << rebinding;
+    EXPECT_NE(rebinding.find("--allowed-host"), std::string::npos) << rebinding;
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: 127.0.0.1\r\n" + page, body)), 403);
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: 127.0.0.1\r\nContent-Type: text/plain\r\n", body)), 415);
+    EXPECT_EQ(s->get("/api/v1/audits").json().at("total"), 0);  // nothing started
+    // A preflight is not answered (no --allowed-origin): the origin rule refuses it.
+    RawSocket pre(s->port());
+    pre.send(
+        "OPTIONS /api/v1/audits HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n"
+        "Access-Control-Request-Method: POST\r\n\r\n");
+    const std::string answer = pre.read_until_closed(10s);
+    EXPECT_EQ(status_of(answer), 403) << answer;
+    EXPECT_EQ(answer.find("Access-Control-Allow"), std::string::npos) << answer;
+    EXPECT_NE(s->log().find("rule origin"), std::string::npos);  // one line per refusal, naming the rule
+}
+
+TEST_F(ServerTest, AllowedHostsAndOriginsComeFromFlagsAndTheEnvironment) {
+    auto s = serve({"AUTOARR_ALLOWED_HOSTS=autoarr.lan, nas.lan", "AUTOARR_ALLOWED_ORIGINS=https://dash.example"},
+                   {"--allowed-host", "media.lan", "--allowed-origin", "http://media.lan:3000"});
+    const std::string body = sample_documents();
+    const std::string json = "Content-Type: application/json\r\n";
+    for (const char* host : {"autoarr.lan", "nas.lan", "media.lan", "localhost"})
+        EXPECT_EQ(status_of(post_raw(s->port(), std::string("Host: ") + host + "\r\n" + json, body)), 201) << host;
+    EXPECT_EQ(status_of(post_raw(s->port(), "Host: other.lan\r\n" + json, body)), 421);
+    for (const char* origin : {"https://dash.example", "http://media.lan:3000"}) {
+        auto r = post_raw(s->port(), "Host: 127.0.0.1\r\nOrigin: " + std::string(origin) + "\r\n" + json, body);
+        EXPECT_EQ(status_of(r), 201) << origin;
+        EXPECT_NE(r.find(std::string("Access-Control-Allow-Origin: ") + origin), std::string::npos) << r;
+    }
+}
+
+// Issue #13, part 3: clients that post and leave after 0.2 s used to keep
+// their provider calls running (and the queued ones started later). Now a
+// running call is cancelled through its token and a queued one never
+// starts, so the slots are free again at once.
+TEST_F(ServerTest, ClientsThatLeaveFreeTheirSlots) {
+    write_file(dir_.path() / "config.json",
+               R"({"routing": {"provider": "script-a", "fallback_order": ["script-b"]},
+                   "providers": {"script-a": {"hang": true}}})");
+    auto s = serve({}, {"--workers", "2"});
+    {
+        std::vector<RawSocket> leaving;
+        const std::string chat = R"({"messages":[{"role":"user","content":"hi"}]})";
+        for (int i = 0; i < 8; ++i) {
+            leaving.emplace_back(s->port());
+            leaving.back().send(
+                "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: " +
+                std::to_string(chat.size()) + "\r\n\r\n" + chat);
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    // A provider check needs a slot too: it is answered now, not after the hung calls' deadline (120 s).
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(s->post("/api/v1/providers/script-b/check", "").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_NE(s->log().find("not started: its client has gone"), std::string::npos) << s->log();
+}
+
+// Issue #13, part 3: under a soft open-file limit of 128 (systemd's 1024,
+// scaled down), idle sockets used to take /health down.
+TEST_F(ServerTest, IdleSocketsCannotTakeHealthDown) {
+    auto s = serve({}, {}, {"sh", "-c", "ulimit -Sn 128 && exec \"$0\" \"$@\""});
+    std::vector<RawSocket> idle;
+    for (int i = 0; i < 300; ++i) idle.emplace_back(s->port());
+    auto h = s->get("/health");
+    EXPECT_EQ(h.status, 200) << h.body;
+    const auto limits = read_file("/proc/" + std::to_string(s->process().pid()) + "/limits");
+    const auto line = limits.substr(limits.find("Max open files"));
+    std::istringstream fields(line.substr(std::string("Max open files").size()));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    EXPECT_EQ(soft, hard) << line;  // raised to the hard limit at start
 }
 
 TEST_F(ServerTest, RefusesToListenBeyondLoopbackWithoutAToken) {

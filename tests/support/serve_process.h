@@ -37,10 +37,13 @@ struct Reply {
 class Serve {
 public:
     // env: "NAME=value" assignments for the child; args: extra serve arguments.
-    Serve(const std::filesystem::path& db, std::vector<std::string> env, std::vector<std::string> args)
+    // wrapper: a command the binary runs under (e.g. a shell that lowers a limit first).
+    Serve(const std::filesystem::path& db, std::vector<std::string> env, std::vector<std::string> args,
+          std::vector<std::string> wrapper = {})
         : port_(free_port()) {
         std::vector<std::string> argv = {"env"};
         argv.insert(argv.end(), env.begin(), env.end());
+        argv.insert(argv.end(), wrapper.begin(), wrapper.end());
         argv.insert(argv.end(),
                     {AUTOARR_BINARY, "--log-level", "warn", "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
                      "--db", db.string(), "--health-interval", "0.2"});
@@ -75,6 +78,7 @@ public:
         return call("POST", t, b, std::move(h));
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    uint16_t port() const { return port_; }
     void kill9() { proc_->signal(SIGKILL); }
     ChildProcess& process() { return *proc_; }
     std::string log() const { return read_file(log_); }
