@@ -47,6 +47,12 @@ std::string quick_check(Database& db) {
 }
 
 std::string write_probe(Database& db) {
+    // /health/ready must not wait 5 s behind another process's long write.
+    struct ShortBusyWait {
+        Database& db;
+        explicit ShortBusyWait(Database& d) : db(d) { sqlite3_busy_timeout(db.raw(), 100); }
+        ~ShortBusyWait() { sqlite3_busy_timeout(db.raw(), Database::kBusyTimeoutMs); }
+    } short_wait(db);
     try {
         Transaction t(db);
         auto v = db.prepare("PRAGMA user_version");
@@ -55,6 +61,7 @@ std::string write_probe(Database& db) {
         t.commit();
         return {};
     } catch (const SqliteError& e) {
+        if ((e.code() & 0xff) == SQLITE_BUSY) return {};  // a lock held elsewhere says nothing about the disk
         return std::string("the store cannot write: ") + sqlite3_errstr(e.code());
     }
 }

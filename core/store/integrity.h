@@ -33,7 +33,8 @@ std::string quick_check(Database& db);
 // Writes to the file and commits without changing anything (user_version is
 // rewritten with its own value), so a read-only file, a full disk or an I/O
 // error shows up now rather than on the next audit. "" or the cause; throws
-// nothing.
+// nothing. Waits at most 100 ms for another process's lock, and a lock it
+// cannot get is not a cause.
 std::string write_probe(Database& db);
 
 // Decides readiness from the probes above, at most once per `every`: not

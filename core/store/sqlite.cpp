@@ -58,7 +58,7 @@ Database::Database(const std::string& path, Mode mode) {
         db_ = nullptr;
         throw SqliteError("cannot open database " + path + ": " + msg);
     }
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 void Database::exec(std::string_view sql) {

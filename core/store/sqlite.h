@@ -62,6 +62,7 @@ private:
 class Database {
 public:
     enum class Mode { read_write, read_only };
+    static constexpr int kBusyTimeoutMs = 5000;  // how long a statement waits for another process's lock
     // Opens (creating it in read_write mode); throws SqliteError naming the path.
     explicit Database(const std::string& path, Mode mode = Mode::read_write);
     ~Database() { sqlite3_close_v2(db_); }

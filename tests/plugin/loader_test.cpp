@@ -154,14 +154,22 @@ TEST_F(LoaderTest, EachBrokenPluginIsRejectedWithItsReasonAndGoodOnesStillLoad) 
     EXPECT_EQ(reg.records().size(), 18u);
 }
 
-TEST_F(LoaderTest, WorldWritableLibraryIsRejected) {
-    auto d = install_fixture(dir_.path(), "ww", "fixture_good_c", "good-c");
-    ::chmod((d / "libfixture_good_c.so").c_str(), 0757);
-    auto reg = discover();
-    const auto& r = record(reg, "good-c");
-    EXPECT_FALSE(r.loaded);
-    EXPECT_EQ(r.failure.step, LoadStep::permissions);
-    EXPECT_NE(r.failure.cause.find("writable by others"), std::string::npos) << r.failure.cause;
+// LOAD-4 covers the manifest too: whoever can rewrite it chooses the library.
+TEST_F(LoaderTest, WorldWritableLibraryOrManifestIsRejected) {
+    for (const char* file : {"libfixture_good_c.so", "manifest.json"}) {
+        SCOPED_TRACE(file);
+        TempDir root;
+        auto d = install_fixture(root.path(), "ww", "fixture_good_c", "good-c");
+        ::chmod((d / file).c_str(), 0757);
+        auto reg = PluginRegistry::discover({{root.path(), "test"}});
+        const auto& r = record(reg, "good-c");
+        EXPECT_FALSE(r.loaded);
+        EXPECT_EQ(r.failure.step, LoadStep::permissions);
+        EXPECT_EQ(r.failure.rule, "LOAD-4");
+        EXPECT_NE(r.failure.cause.find((d / file).string() + " is writable by others"), std::string::npos)
+            << r.failure.cause;
+        EXPECT_EQ(lines_mentioning(r.path.string() + ": step permissions: "), 1u);
+    }
 }
 
 TEST_F(LoaderTest, PluginOwnedByAnotherUserIsRejected) {
@@ -240,19 +248,6 @@ TEST_F(LoaderTest, LibrarySymlinkedIntoAWorldWritableDirectoryIsRejected) {
         << r.failure.cause;
     EXPECT_EQ(lines_mentioning(r.path.string() + ": step permissions: "), 1u);
     EXPECT_EQ(lines_mentioning("(docs/abi-policy.md LOAD-4)"), 1u);
-}
-
-TEST_F(LoaderTest, WorldWritableManifestIsRejected) {
-    auto d = install_fixture(dir_.path(), "ww-manifest", "fixture_good_c", "good-c");
-    ::chmod((d / "manifest.json").c_str(), 0666);
-    auto reg = discover();
-    const auto& r = record(reg, "good-c");
-    EXPECT_FALSE(r.loaded);
-    EXPECT_EQ(r.failure.step, LoadStep::permissions);
-    EXPECT_EQ(r.failure.rule, "LOAD-4");
-    EXPECT_NE(r.failure.cause.find((d / "manifest.json").string() + " is writable by others"), std::string::npos)
-        << r.failure.cause;
-    EXPECT_EQ(lines_mentioning(r.path.string() + ": step permissions: "), 1u);
 }
 
 // Every directory up to the root counts; a sticky one (like /tmp, where these

@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "support/child_process.h"
 #include "support/fixture_server.h"
+#include "support/loopback_http.h"
 #include "support/plugin_dir.h"
 #include "support/run_process.h"
 #include "support/test_certs.h"
@@ -57,15 +58,7 @@ public:
     }
     Reply call(const std::string& method, const std::string& target, const std::string& body = "",
                std::vector<http::Header> headers = {}) {
-        std::string why;
-        http::Client c(*http::parse_base_url("http://127.0.0.1:" + std::to_string(port_), why));
-        http::Request r;
-        r.method = method;
-        r.target = target;
-        r.body = body;
-        if (!body.empty()) headers.push_back({"content-type", "application/json"});
-        r.headers = std::move(headers);
-        auto [head, text] = c.fetch(r, std::chrono::steady_clock::now() + 30s, nullptr);
+        auto [head, text] = loopback_request(port_, method, target, body, std::move(headers));
         return Reply{head.status, text, head};
     }
     Reply get(const std::string& t, std::vector<http::Header> h = {}) { return call("GET", t, "", std::move(h)); }

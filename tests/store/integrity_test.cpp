@@ -13,9 +13,9 @@
 #include <regex>
 #include <thread>
 
-#include "http/client.h"
 #include "store/store.h"
 #include "support/child_process.h"
+#include "support/loopback_http.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 #include "util/log.h"
@@ -139,14 +139,7 @@ public:
     }
     std::pair<int, std::string> call(const std::string& method, const std::string& target,
                                      const std::string& body = "") {
-        std::string why;
-        http::Client c(*http::parse_base_url("http://127.0.0.1:" + std::to_string(port_), why));
-        http::Request r;
-        r.method = method;
-        r.target = target;
-        r.body = body;
-        if (!body.empty()) r.headers.push_back({"content-type", "application/json"});
-        auto [head, text] = c.fetch(r, std::chrono::steady_clock::now() + 30s, nullptr);
+        auto [head, text] = loopback_request(port_, method, target, body);
         return {head.status, text};
     }
     std::string log() const { return read_file(log_); }
@@ -169,7 +162,8 @@ TEST_F(StoreIntegrityTest, ServeRefusesADamagedDatabaseAndRecoversItWithRecover)
     fill(db_);
     damage_page_holding(db_, audit_id(kAudits / 2));
 
-    auto refused = run_process(shell_quote(AUTOARR_BINARY) + serve_args(db_));
+    auto refused =
+        run_process("timeout -s KILL 20 " + shell_quote(AUTOARR_BINARY) + serve_args(db_));  // once, it served
     EXPECT_EQ(refused.exit_code, 2);
     EXPECT_NE(refused.err.find("the database " + db_.string() + " is damaged"), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find("--recover"), std::string::npos) << refused.err;
@@ -192,7 +186,7 @@ TEST_F(StoreIntegrityTest, AReadOnlyDatabaseDirectoryIsRefusedNamingIt) {
     ::chmod(ro.c_str(), 0555);
     std::string cmd;
     for (const auto& w : unprivileged()) cmd += shell_quote(w) + " ";
-    auto r = run_process(cmd + shell_quote(AUTOARR_BINARY) + serve_args(ro / "autoarr.db"));
+    auto r = run_process("timeout -s KILL 20 " + cmd + shell_quote(AUTOARR_BINARY) + serve_args(ro / "autoarr.db"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("the database directory " + ro.string() + " is not writable"), std::string::npos) << r.err;
 }
