@@ -33,13 +33,25 @@ std::string audit_id(int i) {
     return id;
 }
 
-// kAudits audits of about 1.5 KB each: two or three to a 4 KiB page.
-void fill(const std::filesystem::path& db) {
-    store::Store s(db.string());
-    for (int i = 0; i < kAudits; ++i)
-        s.save_audit({audit_id(i), "2026-12-01T00:00:" + std::to_string(10000 + i) + "Z", "rules-only", "", 50, 0,
-                      "{\"id\":\"" + audit_id(i) + "\",\"pad\":\"" + std::string(1500, 'x') + "\"}"},
-                     {});
+// Audits of about 1.5 KB each (two to a 4 KiB page), with one finding each. The store creates the
+// schema; the rows go in one transaction (Store::save_audit fsyncs each).
+void fill(const std::filesystem::path& db, int count = kAudits) {
+    { store::Store schema(db.string()); }
+    store::Database d(db.string());
+    store::Transaction t(d);
+    auto insert = d.prepare(
+        "INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json) "
+        "VALUES(?, ?, 'rules-only', '', 50, 0, ?)");
+    auto finding = d.prepare("INSERT INTO findings(audit_id, rule_id, severity) VALUES(?, 'SAB-001', 'high')");
+    for (int i = 0; i < count; ++i) {
+        insert.reset()
+            .bind(1, audit_id(i))
+            .bind(2, "2026-12-01T00:00:" + std::to_string(10000 + i) + "Z")
+            .bind(3, "{\"id\":\"" + audit_id(i) + "\",\"pad\":\"" + std::string(1500, 'x') + "\"}")
+            .run();
+        finding.reset().bind(1, audit_id(i)).run();
+    }
+    t.commit();
 }  // closing the last connection checkpoints the WAL into the file
 
 // Overwrites, with random bytes, the table-leaf page of `audits` that holds
@@ -90,9 +102,20 @@ TEST_F(StoreIntegrityTest, RecoveryCopiesEveryReadableRowAndKeepsTheDamagedFileU
     ASSERT_FALSE(report.lost.empty());
     EXPECT_NE(report.lost[0].find("audits: rowid "), std::string::npos) << report.lost[0];
 
+    int64_t findings = 0;
+    {
+        store::Database check(db_.string());
+        auto q = check.prepare("SELECT count(*) FROM findings");
+        q.step();
+        findings = q.integer(0);
+    }
     store::Store s(db_.string());  // opens: sound again
     const int64_t n = s.audit_count();
-    EXPECT_EQ(n, report.rows_copied);
+    EXPECT_EQ(findings, n);  // the findings of the lost audits went with them
+    EXPECT_EQ(n + findings, report.rows_copied);
+    EXPECT_NE(report.lost.back().find(std::to_string(kAudits - n) + " rows whose parent row was lost"),
+              std::string::npos)
+        << report.lost.back();
     EXPECT_LT(n, kAudits);
     EXPECT_GE(n, kAudits - 4);  // only the rows on the damaged page are gone
     EXPECT_FALSE(s.audit(audit_id(kAudits / 2)).has_value());
@@ -103,6 +126,18 @@ TEST_F(StoreIntegrityTest, RecoveryCopiesEveryReadableRowAndKeepsTheDamagedFileU
     }
     EXPECT_EQ(s.audits(1000, 0).size(), static_cast<std::size_t>(n));  // the list that failed with a 500
     EXPECT_EQ(s.readiness(), "");
+}
+
+// Damage that appears while the service runs: the read that meets it fails,
+// and the next readiness check runs quick_check and stays unready.
+TEST_F(StoreIntegrityTest, DamageMetAfterStartMakesTheStoreUnready) {
+    fill(db_, 1500);  // larger than SQLite's 2 MiB page cache: early pages are read from the file again
+    store::Store s(db_.string());
+    ASSERT_EQ(s.readiness(), "");
+    damage_page_holding(db_, audit_id(100));
+    EXPECT_THROW(s.audit(audit_id(100)), store::SqliteError);
+    std::this_thread::sleep_for(1100ms);  // past the once-a-second probe
+    EXPECT_NE(s.readiness().find("the database is damaged"), std::string::npos) << s.readiness();
 }
 
 TEST_F(StoreIntegrityTest, ASoundDatabaseIsReady) {
