@@ -176,7 +176,6 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 return true;
             }
         }
-        return false;
     };
 
     // Providers skipped because their last health check failed, in order: when

@@ -297,8 +297,10 @@ RecoveryReport recover_database(const fs::path& path, const std::function<void(c
     } catch (const std::exception& e) {
         remove_database(fresh_path);
         std::string back;
-        if (!rename_database(report.kept_as, path, back)) log::error("store", back);
-        throw SqliteError("cannot recover " + path.string() + ": " + e.what());
+        const std::string where = rename_database(report.kept_as, path, back)
+                                      ? ""
+                                      : " (the damaged file stays at " + report.kept_as.string() + ": " + back + ")";
+        throw SqliteError("cannot recover " + path.string() + ": " + e.what() + where);
     }
     return report;
 }

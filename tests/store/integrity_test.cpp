@@ -128,6 +128,25 @@ TEST_F(StoreIntegrityTest, RecoveryCopiesEveryReadableRowAndKeepsTheDamagedFileU
     EXPECT_EQ(s.readiness(), "");
 }
 
+// The first page holds the schema: nothing can be read, so nothing is
+// replaced. The damaged file is put back under its own name, unchanged.
+TEST_F(StoreIntegrityTest, RecoveryThatCannotReadTheSchemaLeavesTheFileAsItWas) {
+    fill(db_);
+    std::string bytes = read_file(db_);
+    for (std::size_t i = 0; i < 4096; ++i) bytes[i] = static_cast<char>(0xA5);
+    std::ofstream(db_, std::ios::binary | std::ios::trunc) << bytes;
+    EXPECT_THROW(store::Store s(db_.string()), store::DamagedDatabase);
+    try {
+        store::Store::recover(db_.string());
+        FAIL() << "recovered a database without a schema";
+    } catch (const store::SqliteError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot recover " + db_.string()), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_file(db_), bytes);
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path()))
+        EXPECT_EQ(e.path().filename().string().find(".recovering"), std::string::npos) << e.path();
+}
+
 // Damage that appears while the service runs: the read that meets it fails,
 // and the next readiness check runs quick_check and stays unready.
 TEST_F(StoreIntegrityTest, DamageMetAfterStartMakesTheStoreUnready) {
