@@ -27,7 +27,7 @@ constexpr const char* kUsage =
     "usage: autoarr serve [--listen HOST:PORT] [--db PATH] [--config FILE] [--plugin-dir DIR]...\n"
     "                     [--sample-stack DIR] [--audit-on-start] [--health-interval SECONDS]\n"
     "                     [--workers N] [--max-queue N] [--max-connections N] [--response-timeout SECONDS]\n"
-    "                     [--allowed-host NAME]... [--allowed-origin ORIGIN]...\n"
+    "                     [--allowed-host NAME]... [--allowed-origin ORIGIN]... [--recover]\n"
     "  --workers N   requests that call a provider handled at once (1-256, default 4); health,\n"
     "                metrics and reads are answered at once regardless\n"
     "  --max-queue N          such requests waiting for a slot (0-100000, default 64); more get 503\n"
@@ -36,6 +36,8 @@ constexpr const char* kUsage =
     "  --response-timeout S   a whole response, waiting included (default 300); then it is cancelled\n"
     "  --allowed-host NAME    a Host name to answer for besides the listen address and localhost\n"
     "  --allowed-origin O     a web origin (https://app.example) allowed to call the API cross-origin\n"
+    "  --recover              when the database is damaged, copy what can be read into a new file at the\n"
+    "                         same path and keep the damaged one beside it (docs/operations.md)\n"
     "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback),\n"
     "             AUTOARR_ALLOWED_HOSTS, AUTOARR_ALLOWED_ORIGINS (comma-separated)\n";
 
@@ -71,10 +73,33 @@ bool parse_listen(const std::string& text, std::string& host, uint16_t& port) {
     return !ec;
 }
 
+// The store at path; a damaged one is refused (nullptr, the reason on
+// stderr) unless `recover`, which copies what can be read into a new file
+// first. Other errors throw.
+std::unique_ptr<store::Store> open_store(const std::string& path, bool recover) {
+    try {
+        return std::make_unique<store::Store>(path);
+    } catch (const store::DamagedDatabase& e) {
+        if (!recover) {
+            std::cerr << "autoarr serve: " << e.what()
+                      << "\nStart with --recover to copy what can be read into a new file (the damaged one is "
+                         "kept), or restore a backup.\n";
+            return nullptr;
+        }
+        log::warn("store", std::string(e.what()) + "; recovering");
+    }
+    const auto report = store::Store::recover(path);
+    for (const auto& loss : report.lost) log::warn("store", "recovery of " + path + ": " + loss);
+    log::warn("store", "recovered " + path + ": " + std::to_string(report.rows_copied) + " rows copied, " +
+                           std::to_string(report.lost.size()) + " unreadable or invalid ranges left behind" +
+                           "; the damaged file is kept as " + report.kept_as.string());
+    return std::make_unique<store::Store>(path);
+}
+
 }  // namespace
 
 int run_serve_command(const std::vector<std::string>& args) {
-    CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--help"},
+    CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--recover", "--help"},
               with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers", "--max-queue",
                                "--max-connections", "--response-timeout", "--allowed-host", "--allowed-origin"}));
     if (auto code = usage_exit(a, "serve", kUsage)) return *code;
@@ -151,6 +176,9 @@ int run_serve_command(const std::vector<std::string>& args) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // A file-size limit (RLIMIT_FSIZE) then fails the write with EFBIG, which
+    // the store reports (not ready), instead of killing the service.
+    signal(SIGXFSZ, SIG_IGN);
 
     auto host = build_host(host_options(a));
     for (const auto& e : host->errors) std::cerr << "autoarr serve: " << e << "\n";
@@ -160,8 +188,9 @@ int run_serve_command(const std::vector<std::string>& args) {
     audit::RuleSet rules;
     try {
         const char* env_db = std::getenv("AUTOARR_DB");
-        db = std::make_unique<store::Store>(
-            a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()));
+        db = open_store(a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()),
+                        a.has("--recover"));
+        if (!db) return 2;
         rules = audit::load_rules(audit::default_rules_path());
     } catch (const std::exception& e) {
         std::cerr << "autoarr serve: " << e.what() << "\n";

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 namespace autoarr::plugin {
 namespace {
@@ -65,16 +66,16 @@ unsigned host_machine() {
 #endif
 }
 
-}  // namespace
+enum class Sticky { refuse, accept };  // may a sticky directory be writable by others?
 
-std::string host_architecture() {
-    return machine_name(host_machine());
-}
-
-std::string check_trusted_path(const std::filesystem::path& path) {
+// "" when path (a file or directory) is not writable by group or others and is
+// owned by the effective user or by root -- the check an SSH daemon makes on
+// its keys. Otherwise the reason.
+std::string check_trusted(const std::filesystem::path& path, Sticky sticky) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return "cannot stat " + path.string() + ": " + std::strerror(errno);
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(sticky == Sticky::accept && sticky_dir)) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
         return path.string() + " is writable by " +
@@ -84,6 +85,40 @@ std::string check_trusted_path(const std::filesystem::path& path) {
     if (st.st_uid != me && st.st_uid != 0)
         return path.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by uid " + std::to_string(me) +
                " or root";
+    return {};
+}
+
+}  // namespace
+
+std::string host_architecture() {
+    return machine_name(host_machine());
+}
+
+std::string check_plugin_files_trusted(const std::filesystem::path& manifest, const std::filesystem::path& library) {
+    namespace fs = std::filesystem;
+    std::set<std::pair<fs::path, Sticky>> checked;  // each path once per strictness
+    // The file and its own directory are checked strictly; directories above may be sticky.
+    auto check_chain = [&](const fs::path& file, const std::string& what) -> std::string {
+        const fs::path own_dir = file.parent_path();
+        for (fs::path p = file;; p = p.parent_path()) {
+            const Sticky sticky = p == file || p == own_dir ? Sticky::refuse : Sticky::accept;
+            if (checked.insert({p, sticky}).second)
+                if (auto why = check_trusted(p, sticky); !why.empty()) return what + ": " + why;
+            if (p == p.root_path() || p.parent_path() == p) return {};
+        }
+    };
+    for (const auto& [file, role] : {std::pair{manifest, "manifest"}, std::pair{library, "library"}}) {
+        const fs::path named = fs::absolute(file).lexically_normal();
+        std::error_code ec;
+        const fs::path resolved = fs::canonical(named, ec);
+        if (ec) return std::string(role) + " " + named.string() + " cannot be resolved: " + ec.message();
+        if (auto why = check_chain(named, std::string(role) + " " + named.string()); !why.empty()) return why;
+        if (resolved != named)
+            if (auto why = check_chain(resolved,
+                                       std::string(role) + " " + named.string() + " resolves to " + resolved.string());
+                !why.empty())
+                return why;
+    }
     return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include "plugin/abi_sizes.h"
 #include "plugin/file_checks.h"
+#include "util/log.h"
 #include "version.h"
 
 namespace autoarr::plugin {
@@ -24,6 +25,18 @@ void keep_loaded_forever(boost::dll::shared_library&& lib) {
     static auto* libraries = new std::vector<boost::dll::shared_library>();  // never destroyed
     std::lock_guard lock(mutex);
     libraries->push_back(std::move(lib));
+}
+
+// LOAD-8: a plugin whose code crashes or hangs the process in-process cannot
+// be reported afterwards, so the step is announced before its code runs: the
+// last line of the log names the culprit (at info) and the step (at debug).
+void announce(const Manifest& m, LoadStep step) {
+    const std::string line =
+        "loading " + m.id + " from " + m.library.string() + ": step " + std::string(step_name(step));
+    if (step == LoadStep::load)
+        log::info("plugin", line);
+    else
+        log::debug("plugin", line);
 }
 
 // Boost.DLL consumes dlerror() on failure, and that text ("undefined symbol:
@@ -132,20 +145,23 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
                         format_abi_version(options.min_abi_version) + ".." +
                         format_abi_version(options.max_abi_version));
 
-    // LOAD-4: nobody but us or root may have changed what we are about to run.
+    // LOAD-4: nobody but us or root may have changed what we are about to run,
+    // nor the manifest that named it, nor any directory on the way to either.
     if (options.check_permissions) {
         for (const auto& p : {m.library.parent_path(), m.library}) {
             std::error_code ec;
             if (!std::filesystem::exists(p, ec))
                 return fail(LoadStep::permissions, "LOAD-6", p.string() + " does not exist");
-            if (auto why = check_trusted_path(p); !why.empty()) return fail(LoadStep::permissions, "LOAD-4", why);
         }
+        if (auto why = check_plugin_files_trusted(m.manifest_path, m.library); !why.empty())
+            return fail(LoadStep::permissions, "LOAD-4", why);
     }
     if (auto why = check_elf_matches_host(m.library); !why.empty()) return fail(LoadStep::architecture, "LOAD-5", why);
 
     // LOAD-7: resolve every symbol now, keep the plugin's symbols to itself.
     boost::dll::shared_library lib;
     boost::dll::fs::error_code ec;
+    announce(m, LoadStep::load);  // the library's constructors run inside load()
     lib.load(m.library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
     if (ec || !lib.is_loaded())
         return fail(LoadStep::load, "LOAD-7", "cannot load: " + dlopen_diagnostic(m.library, ec.message()));
@@ -170,6 +186,7 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     out.struct_size = sizeof out;
 
     int32_t rc = AUTOARR_ERR_INTERNAL;
+    announce(m, LoadStep::negotiate);
     try {
         rc = negotiate(&in, &out);
     } catch (const std::exception& e) {
@@ -205,6 +222,7 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     args.host_context = context.get();
     args.host_version = AUTOARR_VERSION_STRING;
     CallError err;
+    announce(m, LoadStep::startup);
     try {
         rc = out.table->module_startup(&args, err.raw());
     } catch (...) {

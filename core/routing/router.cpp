@@ -113,31 +113,14 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
     if (!options_.fallback_enabled) order.resize(1);
     result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, "no provider is available"};
 
-    for (const std::string& id : order) {
-        Entry* e = find(id);
-        {
-            std::lock_guard lock(e->mutex);
-            std::string skip;
-            if (!e->instance) skip = e->reason;
-            // Known down (last health check, or rejected credentials): cost the caller nothing.
-            else if (e->state == ProviderState::unhealthy || e->state == ProviderState::unavailable)
-                skip = std::string(state_name(e->state)) + ": " + e->reason;
-            else if (streaming && !e->instance->can_stream())
-                skip = "does not support streaming";
-            else if (!e->breaker.allow(clock_->now()))
-                skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
-                       " consecutive failures; last: " + e->reason + ")";
-            if (!skip.empty()) {
-                result.attempts.push_back({id, "skipped", skip, AUTOARR_ERR_UNAVAILABLE, 0});
-                result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, id + ": " + skip};
-                continue;
-            }
-        }
+    // One provider, with its retries. True when the request is finished (served,
+    // partial, cancelled, out of time); false when the next provider may be tried.
+    auto attempt = [&](const std::string& id, Entry* e) -> bool {
         for (int retry = 0;; ++retry) {
             const TimePoint start = clock_->now();
             if (start >= deadline) {
                 result.status = CallStatus{AUTOARR_ERR_DEADLINE_EXCEEDED, 0, -1, 0, "the request deadline passed"};
-                return result;
+                return true;
             }
             const int64_t deadline_ns =
                 plugin::monotonic_now_ns() + duration_cast<nanoseconds>(deadline - start).count();
@@ -173,32 +156,80 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 result.status = st;
                 result.provider = id;
                 result.response_json = std::move(response);
-                return result;
+                return true;
             }
             result.status = st;
             if (st.message.rfind(id + ":", 0) != 0) result.status.message = id + ": " + st.message;
             if (delivered) {  // after the first token: surface the error, never switch
                 result.partial = true;
                 result.provider = id;
-                return result;
+                return true;
             }
-            if (st.code == AUTOARR_ERR_CANCELLED || st.code == AUTOARR_ERR_DEADLINE_EXCEEDED) return result;
+            if (st.code == AUTOARR_ERR_CANCELLED || st.code == AUTOARR_ERR_DEADLINE_EXCEEDED) return true;
             auto mr = options_.max_retries.find(id);
             const int max_retries = mr != options_.max_retries.end() ? mr->second : options_.retry.max_retries;
-            if (!is_retryable(st) || retry >= max_retries) break;
+            if (!is_retryable(st) || retry >= max_retries) return false;
             double jitter;
             {
                 std::lock_guard lock(rng_mutex_);
                 jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
             }
             const TimePoint wake = clock_->now() + options_.retry.delay(retry, st.retry_after_ms, jitter);
-            if (wake >= deadline) break;  // no point sleeping past the deadline
+            if (wake >= deadline) return false;  // no point sleeping past the deadline
             if (!clock_->sleep_until(wake, req.cancel)) {
                 result.status = CallStatus{AUTOARR_ERR_CANCELLED, 0, -1, 0, "the request was cancelled"};
-                return result;
+                return true;
             }
         }
+    };
+
+    // Providers skipped because their last health check failed, in order: when
+    // nothing else could be tried, the first of them is tried anyway (below).
+    std::vector<std::string> skipped_unhealthy;
+    bool tried = false;
+    for (const std::string& id : order) {
+        Entry* e = find(id);
+        {
+            std::lock_guard lock(e->mutex);
+            std::string skip;
+            if (!e->instance) skip = e->reason;
+            // Known down (last health check, or rejected credentials): cost the caller nothing.
+            else if (e->state == ProviderState::unhealthy || e->state == ProviderState::unavailable)
+                skip = std::string(state_name(e->state)) + ": " + e->reason;
+            else if (streaming && !e->instance->can_stream())
+                skip = "does not support streaming";
+            else if (!e->breaker.allow(clock_->now()))
+                skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
+                       " consecutive failures; last: " + e->reason + ")";
+            if (!skip.empty()) {
+                if (e->instance && e->state == ProviderState::unhealthy && (!streaming || e->instance->can_stream()))
+                    skipped_unhealthy.push_back(id);
+                result.attempts.push_back({id, "skipped", skip, AUTOARR_ERR_UNAVAILABLE, 0});
+                result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, id + ": " + skip};
+                continue;
+            }
+        }
+        tried = true;
+        if (attempt(id, e)) return result;
         if (!allows_fallback(result.status)) break;
+    }
+    // Last resort: every provider was skipped and at least one only because a
+    // health check failed. A check is a sample, seconds old: rather than answer
+    // "unavailable" without a call, try the first of them, unless its breaker
+    // is open (then it failed real calls just now, and the breaker decides).
+    if (!tried && !skipped_unhealthy.empty()) {
+        const std::string& id = skipped_unhealthy.front();
+        Entry* e = find(id);
+        bool allowed;
+        {
+            std::lock_guard lock(e->mutex);
+            allowed = e->breaker.allow(clock_->now());
+        }
+        if (allowed) {
+            for (auto& a : result.attempts)
+                if (a.provider == id && a.outcome == "skipped") a.reason += "; tried as a last resort";
+            attempt(id, e);
+        }
     }
     return result;
 }

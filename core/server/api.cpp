@@ -153,9 +153,12 @@ private:
             if (method({"GET"})) w.send(json_response(200, json::object{{"status", "alive"}}));
         } else if (p == "/health/ready") {
             route = p;
-            if (method({"GET"}))
-                w.send(c_.ready ? json_response(200, json::object{{"status", "ready"}})
-                                : HttpServer::error(503, "not_ready", "plugins or the store are not ready yet"));
+            if (method({"GET"})) {
+                const std::string store_problem = c_.ready && c_.store ? c_.store->readiness() : "";
+                w.send(!c_.ready ? HttpServer::error(503, "not_ready", "plugins or the store are not ready yet")
+                       : !store_problem.empty() ? HttpServer::error(503, "not_ready", store_problem)
+                                                : json_response(200, json::object{{"status", "ready"}}));
+            }
         } else if (p == "/metrics") {
             route = p;
             if (method({"GET"})) {

@@ -2,9 +2,23 @@
 
 namespace autoarr::store {
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
-        throw SqliteError("SQL error: " + std::string(sqlite3_errmsg(db)) + " in: " + std::string(sql.substr(0, 80)));
+bool SqliteError::storage_failure() const {
+    switch (code_ & 0xff) {
+        case SQLITE_IOERR:
+        case SQLITE_CORRUPT:
+        case SQLITE_FULL:
+        case SQLITE_READONLY:
+        case SQLITE_NOTADB:
+        case SQLITE_CANTOPEN:
+            return true;
+        default:
+            return false;
+    }
+}
+
+Statement::Statement(Database& db, std::string_view sql) : db_(db) {
+    if (sqlite3_prepare_v2(db.raw(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+        throw db.failure("in: " + std::string(sql.substr(0, 80)));
 }
 
 Statement& Statement::bind(int i, std::string_view v) {
@@ -13,6 +27,10 @@ Statement& Statement::bind(int i, std::string_view v) {
 }
 Statement& Statement::bind(int i, int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+}
+Statement& Statement::bind(int i, const sqlite3_value* v) {
+    sqlite3_bind_value(stmt_, i, v);
     return *this;
 }
 Statement& Statement::bind_null(int i) {
@@ -24,7 +42,7 @@ bool Statement::step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw SqliteError("SQL error: " + std::string(sqlite3_errmsg(db_)));
+    throw db_.failure("");
 }
 
 std::string Statement::text(int col) const {
@@ -32,25 +50,34 @@ std::string Statement::text(int col) const {
     return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, col)) : std::string();
 }
 
-Database::Database(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
+Database::Database(const std::string& path, Mode mode) {
+    const int access = mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path.c_str(), &db_, access | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close_v2(db_);
         db_ = nullptr;
         throw SqliteError("cannot open database " + path + ": " + msg);
     }
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 void Database::exec(std::string_view sql) {
     char* err = nullptr;
     std::string s(sql);
     if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown error";
-        sqlite3_free(err);
-        throw SqliteError("SQL error: " + msg);
+        sqlite3_free(err);  // the same text as sqlite3_errmsg(), which failure() reads
+        throw failure("");
     }
+}
+
+SqliteError Database::failure(const std::string& context) {
+    SqliteError e("SQL error: " + std::string(sqlite3_errmsg(db_)) + (context.empty() ? "" : " " + context),
+                  sqlite3_extended_errcode(db_));
+    if (e.storage_failure()) {
+        last_storage_failure_ = e.code();
+        ++storage_failures_;
+    }
+    return e;
 }
 
 }  // namespace autoarr::store

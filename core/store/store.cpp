@@ -26,26 +26,56 @@ const char* const kMigrations[] = {
        CREATE TABLE request_usage (
          at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), provider TEXT NOT NULL,
          model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms INTEGER, outcome TEXT NOT NULL);)",
-    // 2: progressive enrichment and the explanation cache.
+    // 2: progressive enrichment and the explanation cache (a rowid table, so
+    // that --recover can copy it row by row like the others).
     R"(ALTER TABLE audits ADD COLUMN enrichment_state TEXT;
        CREATE INDEX audits_enrichment ON audits(enrichment_state);
        CREATE TABLE explanations (
          rule_id TEXT NOT NULL, fingerprint TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
          prompt_version INTEGER NOT NULL, explanation TEXT NOT NULL, impact TEXT NOT NULL,
          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-         PRIMARY KEY (rule_id, fingerprint, provider, model, prompt_version)) WITHOUT ROWID;)",
+         UNIQUE (rule_id, fingerprint, provider, model, prompt_version));)",
 };
+
+// The path, once its directory is known to accept the -wal and -shm files.
+const std::string& writable_directory(const std::string& path) {
+    if (auto why = check_directory_writable(path); !why.empty()) throw SqliteError(why, SQLITE_CANTOPEN);
+    return path;
+}
 
 }  // namespace
 
-Store::Store(const std::string& path) : db_(path) {
-    db_.exec("PRAGMA journal_mode=WAL");
-    // WAL + NORMAL survives any process crash (kill -9): committed pages are in
-    // the WAL in the OS cache. Audits additionally fsync (FULL) so they also
-    // survive power loss; usage rows need not pay an fsync per request.
-    db_.exec("PRAGMA synchronous=NORMAL");
-    db_.exec("PRAGMA foreign_keys=ON");
-    migrate();
+Store::Store(const std::string& path) : db_(writable_directory(path)), readiness_(path) {
+    try {
+        db_.exec("PRAGMA journal_mode=WAL");
+        // WAL + NORMAL survives any process crash (kill -9): committed pages are in
+        // the WAL in the OS cache. Audits additionally fsync (FULL) so they also
+        // survive power loss; usage rows need not pay an fsync per request.
+        db_.exec("PRAGMA synchronous=NORMAL");
+        db_.exec("PRAGMA foreign_keys=ON");
+        // A damaged page would otherwise start "ready", take an audit, and fail the next list.
+        if (auto findings = quick_check(db_); !findings.empty())
+            throw DamagedDatabase("the database " + path + " is damaged: PRAGMA quick_check: " + findings,
+                                  SQLITE_CORRUPT);
+        migrate();
+    } catch (const DamagedDatabase&) {
+        throw;
+    } catch (const SqliteError& e) {
+        const int primary = e.code() & 0xff;
+        if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+            throw DamagedDatabase("the database " + path + " is damaged: " + e.what(), e.code());
+        throw SqliteError("the database " + path + ": " + e.what(), e.code());
+    }
+    readiness();  // a read-only file is logged now, not at the first audit
+}
+
+std::string Store::readiness() {
+    std::lock_guard lock(mutex_);
+    return readiness_.check(db_);
+}
+
+RecoveryReport Store::recover(const std::string& path) {
+    return recover_database(path, [](const std::string& fresh) { Store schema(fresh); });
 }
 
 int Store::schema_version() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/integrity.h"
 #include "store/sqlite.h"
 
 namespace autoarr::store {
@@ -45,8 +46,18 @@ class Store {
 public:
     static constexpr int kSchemaVersion = 2;
 
-    // Opens (creating and migrating as needed). Throws SqliteError naming the path.
+    // Opens (creating and migrating as needed). Throws SqliteError naming the
+    // path when its directory is not writable or it cannot be opened, and
+    // DamagedDatabase when PRAGMA quick_check finds damage.
     explicit Store(const std::string& path);
+
+    // "" when the store can write and is not known to be damaged, else why
+    // not (docs/operations.md); probes the file at most once a second.
+    std::string readiness();
+
+    // Copies what can be read of the damaged database at path into a new one
+    // at path; the damaged file is kept beside it (store/integrity.h).
+    static RecoveryReport recover(const std::string& path);
 
     int schema_version();
     void save_audit(const AuditRow& audit,
@@ -83,6 +94,7 @@ private:
     void migrate();
     std::mutex mutex_;  // one writer at a time in this process; SQLite's busy timeout covers others
     Database db_;
+    StoreReadiness readiness_;  // guarded by mutex_
 };
 
 }  // namespace autoarr::store

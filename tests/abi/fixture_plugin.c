@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef FIXTURE_ID
 #define FIXTURE_ID "good-c"
@@ -26,7 +27,12 @@ static int32_t fail(autoarr_error* err, int32_t code, const char* msg) {
 }
 
 static int32_t AUTOARR_CALL fx_startup(const autoarr_startup_args* args, autoarr_error* err) {
-#ifdef FIXTURE_STARTUP_FAILS
+#if defined(FIXTURE_CRASH_AT_STARTUP)
+    /* Takes the whole (in-process) host down: the log must already name it. */
+    (void)args;
+    (void)err;
+    abort();
+#elif defined(FIXTURE_STARTUP_FAILS)
     g_host = args->host_services;
     return fail(err, AUTOARR_ERR_CONFIG_INVALID, "fixture startup refuses to start");
 #else
@@ -181,6 +187,13 @@ static autoarr_provider_table g_table = {
 
 static const autoarr_plugin_info g_info = {
     AUTOARR_STRUCT_PLUGIN_INFO, sizeof(autoarr_plugin_info), FIXTURE_ID, "Fixture (C)", "1.0.0", "test fixture", 50, 0};
+
+#ifdef FIXTURE_HANG_AT_LOAD
+/* A constructor that never returns: dlopen() itself hangs. */
+__attribute__((constructor)) static void fx_hang_forever(void) {
+    for (;;) sleep(1);
+}
+#endif
 
 #ifndef FIXTURE_NO_ENTRY
 AUTOARR_PLUGIN_EXPORT int32_t AUTOARR_CALL autoarr_provider_negotiate(const autoarr_negotiate_input* in,

@@ -6,10 +6,13 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <regex>
+#include <sstream>
 #include <vector>
 
 #include "plugin/plugin_registry.h"
 #include "support/plugin_dir.h"
+#include "support/run_process.h"
 #include "util/log.h"
 
 namespace autoarr::plugin {
@@ -151,14 +154,22 @@ TEST_F(LoaderTest, EachBrokenPluginIsRejectedWithItsReasonAndGoodOnesStillLoad) 
     EXPECT_EQ(reg.records().size(), 18u);
 }
 
-TEST_F(LoaderTest, WorldWritableLibraryIsRejected) {
-    auto d = install_fixture(dir_.path(), "ww", "fixture_good_c", "good-c");
-    ::chmod((d / "libfixture_good_c.so").c_str(), 0757);
-    auto reg = discover();
-    const auto& r = record(reg, "good-c");
-    EXPECT_FALSE(r.loaded);
-    EXPECT_EQ(r.failure.step, LoadStep::permissions);
-    EXPECT_NE(r.failure.cause.find("writable by others"), std::string::npos) << r.failure.cause;
+// LOAD-4 covers the manifest too: whoever can rewrite it chooses the library.
+TEST_F(LoaderTest, WorldWritableLibraryOrManifestIsRejected) {
+    for (const char* file : {"libfixture_good_c.so", "manifest.json"}) {
+        SCOPED_TRACE(file);
+        TempDir root;
+        auto d = install_fixture(root.path(), "ww", "fixture_good_c", "good-c");
+        ::chmod((d / file).c_str(), 0757);
+        auto reg = PluginRegistry::discover({{root.path(), "test"}});
+        const auto& r = record(reg, "good-c");
+        EXPECT_FALSE(r.loaded);
+        EXPECT_EQ(r.failure.step, LoadStep::permissions);
+        EXPECT_EQ(r.failure.rule, "LOAD-4");
+        EXPECT_NE(r.failure.cause.find((d / file).string() + " is writable by others"), std::string::npos)
+            << r.failure.cause;
+        EXPECT_EQ(lines_mentioning(r.path.string() + ": step permissions: "), 1u);
+    }
 }
 
 TEST_F(LoaderTest, PluginOwnedByAnotherUserIsRejected) {
@@ -211,6 +222,97 @@ TEST_F(LoaderTest, EarlierSearchDirectoryWinsADuplicateId) {
     EXPECT_TRUE(reg.records()[0].loaded);
     EXPECT_EQ(reg.records()[0].origin, "first");
     EXPECT_EQ(reg.records()[1].failure.step, LoadStep::duplicate);
+}
+
+// LOAD-4 covers the library as resolved: a symlink from a trusted plugin
+// directory into a directory anyone may write is refused, naming both.
+TEST_F(LoaderTest, LibrarySymlinkedIntoAWorldWritableDirectoryIsRejected) {
+    TempDir elsewhere;
+    const auto drop = elsewhere.path() / "drop";
+    std::filesystem::create_directories(drop);
+    ::chmod(drop.c_str(), 0777);
+    std::filesystem::copy_file(test::fixture_library("fixture_good_c"), drop / "libfixture_good_c.so");
+    ::chmod((drop / "libfixture_good_c.so").c_str(), 0755);
+    auto d = install_fixture(dir_.path(), "linked", "fixture_good_c", "good-c");
+    std::filesystem::remove(d / "libfixture_good_c.so");
+    std::filesystem::create_symlink(drop / "libfixture_good_c.so", d / "libfixture_good_c.so");
+
+    auto reg = discover();
+    const auto& r = record(reg, "good-c");
+    EXPECT_FALSE(r.loaded);
+    EXPECT_EQ(r.failure.step, LoadStep::permissions);
+    EXPECT_EQ(r.failure.rule, "LOAD-4");
+    EXPECT_NE(r.failure.cause.find("resolves to " + (drop / "libfixture_good_c.so").string()), std::string::npos)
+        << r.failure.cause;
+    EXPECT_NE(r.failure.cause.find(drop.string() + " is writable by others (mode 0777)"), std::string::npos)
+        << r.failure.cause;
+    EXPECT_EQ(lines_mentioning(r.path.string() + ": step permissions: "), 1u);
+    EXPECT_EQ(lines_mentioning("(docs/abi-policy.md LOAD-4)"), 1u);
+}
+
+// Every directory up to the root counts; a sticky one (like /tmp, where these
+// tests live) is accepted above the plugin's own directory, a plain one is not.
+TEST_F(LoaderTest, AWritableDirectoryAboveThePluginIsRejectedUnlessSticky) {
+    const auto outer = dir_.path() / "shared";
+    install_fixture(outer / "plugins", "x", "fixture_good_c", "good-c");
+    ::chmod(outer.c_str(), 0777);
+    auto reg = PluginRegistry::discover({{outer / "plugins", "test"}});
+    ASSERT_EQ(reg.records().size(), 1u);
+    EXPECT_FALSE(reg.records()[0].loaded);
+    EXPECT_NE(reg.records()[0].failure.cause.find(outer.string() + " is writable by others"), std::string::npos)
+        << reg.records()[0].failure.cause;
+
+    ::chmod(outer.c_str(), 01777);
+    auto sticky = PluginRegistry::discover({{outer / "plugins", "test"}});
+    EXPECT_TRUE(sticky.records()[0].loaded) << sticky.records()[0].reason();
+}
+
+// LOAD-8 in-process: a plugin that kills or hangs the host cannot be reported
+// afterwards, so each step that runs its code is announced first and the last
+// line of the real binary's log names the culprit.
+// The last line the host logged ("<UTC time> <level> <component>: ..."); the
+// shell may add its own "Aborted" or "Killed" after it.
+std::string last_log_line(const std::string& text) {
+    static const std::regex log_line(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ .*)");
+    std::string last, line;
+    std::istringstream in(text);
+    while (std::getline(in, line))
+        if (std::regex_match(line, log_line)) last = line;
+    return last;
+}
+
+std::string plugins_list(const std::filesystem::path& dir, const std::string& log_level) {
+    return "timeout -s KILL 5 " + test::shell_quote(AUTOARR_BINARY) + " --log-level " + log_level +
+           " plugins list --no-builtin-plugins --plugin-dir " + test::shell_quote(dir.string());
+}
+
+TEST_F(LoaderTest, APluginThatCrashesTheHostAtStartupIsNamedByTheLastLogLine) {
+    install_fixture(dir_.path(), "00-good", "fixture_good_c", "good-c");
+    auto crash = install_fixture(dir_.path(), "01-crash", "fixture_crash_at_startup", "crash-at-startup");
+    const std::string lib = (crash / "libfixture_crash_at_startup.so").string();
+
+    auto info = test::run_process(plugins_list(dir_.path(), "info"));
+    EXPECT_NE(info.exit_code, 0);
+    EXPECT_NE(last_log_line(info.err).find("plugin: loading crash-at-startup from " + lib + ": step load"),
+              std::string::npos)
+        << info.err;
+    EXPECT_NE(info.err.find("loading good-c from "), std::string::npos) << info.err;
+
+    auto debug = test::run_process(plugins_list(dir_.path(), "debug"));
+    EXPECT_NE(last_log_line(debug.err).find("loading crash-at-startup from " + lib + ": step startup"),
+              std::string::npos)
+        << debug.err;
+}
+
+TEST_F(LoaderTest, APluginThatHangsTheHostAtLoadIsNamedByTheLastLogLine) {
+    install_fixture(dir_.path(), "00-good", "fixture_good_c", "good-c");
+    auto hang = install_fixture(dir_.path(), "01-hang", "fixture_hang_at_load", "hang-at-load");
+    auto r = test::run_process(plugins_list(dir_.path(), "info"));
+    EXPECT_NE(r.exit_code, 0);  // killed by timeout(1)
+    EXPECT_NE(last_log_line(r.err).find("loading hang-at-load from " + (hang / "libfixture_hang_at_load.so").string() +
+                                        ": step load"),
+              std::string::npos)
+        << r.err;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "support/child_process.h"
 #include "support/fixture_server.h"
+#include "support/loopback_http.h"
 #include "support/ollama_sim.h"
 #include "support/plugin_dir.h"
 #include "support/raw_http.h"

@@ -238,13 +238,13 @@ struct FixtureServer::Impl {
     }
 };
 
-FixtureServer::FixtureServer(std::optional<Tls> tls) : impl_(std::make_unique<Impl>()) {
+FixtureServer::FixtureServer(std::optional<Tls> tls, uint16_t port) : impl_(std::make_unique<Impl>()) {
     if (tls) {
         impl_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
         impl_->tls->use_certificate_chain_file(tls->cert_file);
         impl_->tls->use_private_key_file(tls->key_file, asio::ssl::context::pem);
     }
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
     impl_->acceptor.open(ep.protocol());
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor.bind(ep);

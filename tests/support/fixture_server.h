@@ -51,7 +51,9 @@ public:
         std::string cert_file;  // PEM chain
         std::string key_file;   // PEM key
     };
-    explicit FixtureServer(std::optional<Tls> tls = std::nullopt);
+    // port 0 picks a free one; a given port lets a test bring a server up
+    // where a client already expects one.
+    explicit FixtureServer(std::optional<Tls> tls = std::nullopt, uint16_t port = 0);
     ~FixtureServer();
     FixtureServer(const FixtureServer&) = delete;
     FixtureServer& operator=(const FixtureServer&) = delete;

@@ -13,6 +13,7 @@
 
 #include "http/client.h"
 #include "support/child_process.h"
+#include "support/loopback_http.h"
 #include "support/run_process.h"
 
 #ifndef AUTOARR_BINARY
@@ -62,15 +63,7 @@ public:
     }
     Reply call(const std::string& method, const std::string& target, const std::string& body = "",
                std::vector<http::Header> headers = {}) {
-        std::string why;
-        http::Client c(*http::parse_base_url("http://127.0.0.1:" + std::to_string(port_), why));
-        http::Request r;
-        r.method = method;
-        r.target = target;
-        r.body = body;
-        if (!body.empty()) headers.push_back({"content-type", "application/json"});
-        r.headers = std::move(headers);
-        auto [head, text] = c.fetch(r, std::chrono::steady_clock::now() + std::chrono::seconds(30), nullptr);
+        auto [head, text] = loopback_request(port_, method, target, body, std::move(headers));
         return Reply{head.status, text, head};
     }
     Reply get(const std::string& t, std::vector<http::Header> h = {}) { return call("GET", t, "", std::move(h)); }
