@@ -367,6 +367,9 @@ private:
             // batch, then the final report (docs/api.md).
             w.write(sse("audit", json::parse(audit::report_json(report))));
             if (explain) {
+                // A client that leaves cancels its streamed enrichment (what
+                // was explained by then is stored, as "partial").
+                opts.cancel = req.cancel;
                 c_.enrichment->run_here(
                     report, opts, [&](const audit::AuditReport& r, const audit::EnrichmentProgress& p) {
                         json::array explained;
@@ -375,7 +378,6 @@ private:
                                 p.just_explained.end())
                                 explained.push_back(json::object{
                                     {"rule_id", f.rule.id}, {"explanation", f.explanation}, {"impact", f.impact}});
-                        // A client that left stops getting events; the enrichment goes on and is stored.
                         w.write(sse("explained", json::object{{"explained", p.stats.explained},
                                                               {"total", p.stats.total},
                                                               {"batches_done", p.stats.batches_done},

@@ -58,8 +58,8 @@ void EnrichmentQueue::run_here(audit::AuditReport& r, audit::AuditOptions o, con
         if (on_batch) on_batch(r, p);
     };
     audit::enrich_audit(r, rules_, router_, o);
-    if (r.enrichment.state != "complete" && o.cancel->cancelled() && r.enrichment.not_explained_reason.empty())
-        r.enrichment.not_explained_reason = "the service stopped";
+    if (r.enrichment.state != "complete" && o.cancel->cancelled())
+        r.enrichment.not_explained_reason = &cancel_ == o.cancel ? "the service stopped" : "the client went away";
     store_report(r);
 }
 

@@ -582,5 +582,44 @@ TEST_F(ServerProvidersTest, TheStreamedAuditSendsAnEventPerExplainedBatch) {
     EXPECT_EQ(result.at("enrichment").at("explained"), 91);
 }
 
+TEST_F(ServerProvidersTest, AStreamedAuditWhoseClientLeavesStopsAskingTheModel) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    p.generated_tokens_per_s = 400;  // about a second per batch
+    OllamaSim sim(p);
+    auto s = serve({"OLLAMA_URL=" + sim.url(), "OLLAMA_MODEL=qwen2.5:7b", "LLM_PROVIDER=ollama"});
+    const std::string body = sample_documents();
+    std::string id;
+    {
+        RawSocket c(s->port());
+        ASSERT_TRUE(
+            c.send("POST /api/v1/audits HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   "Accept: text/event-stream\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body));
+        std::string got;
+        const auto until = std::chrono::steady_clock::now() + 30s;
+        while (got.find("event: explained") == std::string::npos && std::chrono::steady_clock::now() < until) {
+            if (!c.readable(100ms)) continue;
+            char buf[65536];
+            const ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+            if (n <= 0) break;
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        ASSERT_NE(got.find("event: explained"), std::string::npos) << got.substr(0, 300);
+        const auto at = got.find("\"audit_id\":\"");
+        ASSERT_NE(at, std::string::npos);
+        id = got.substr(at + 12, got.find('"', at + 12) - at - 12);
+    }  // the client leaves after the first batch
+    auto stored = wait_for_enrichment(*s, id, [](const json::object& e) { return e.at("state") != "running"; });
+    const int calls = sim.chats_started();
+    EXPECT_LT(calls, 5) << "the model kept being asked for a client that left";
+    EXPECT_EQ(stored.at("enrichment").at("state"), "partial");
+    EXPECT_NE(std::string(stored.at("enrichment").at("not_explained_reason").as_string()).find("client went away"),
+              std::string::npos)
+        << json::serialize(stored.at("enrichment"));
+    std::this_thread::sleep_for(1500ms);
+    EXPECT_EQ(sim.chats_started(), calls);  // no request after the cancel
+}
+
 }  // namespace
 }  // namespace autoarr::test

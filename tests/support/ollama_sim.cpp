@@ -110,6 +110,11 @@ std::vector<SimChat> OllamaSim::chats() const {
     return chats_;
 }
 
+int OllamaSim::chats_started() const {
+    std::lock_guard lock(record_mutex_);
+    return started_;
+}
+
 int OllamaSim::max_parallel() const {
     std::lock_guard lock(record_mutex_);
     return max_parallel_;
@@ -170,7 +175,8 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
     bool hang = false;
     {
         std::lock_guard lock(record_mutex_);
-        hang = hang_from_ > 0 && ++started_ >= hang_from_;
+        ++started_;
+        hang = hang_from_ > 0 && started_ >= hang_from_;
     }
     if (hang) {
         r.hang = true;

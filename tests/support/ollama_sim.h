@@ -77,8 +77,9 @@ public:
     std::string url() const { return server_.url(); }
     FixtureServer& server() { return server_; }
 
-    std::vector<SimChat> chats() const;
-    int max_parallel() const;  // the most chat requests ever in progress at once (must stay 1)
+    std::vector<SimChat> chats() const;  // the chat requests answered so far
+    int chats_started() const;           // chat requests received, answered or not
+    int max_parallel() const;            // the most chat requests ever in progress at once (must stay 1)
     // Answers garbage whenever the model sees this rule id (for "one bad batch").
     void answer_garbage_for(const std::string& rule_id);
     // From the n-th chat request on (1-based), hold the request until the
