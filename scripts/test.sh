@@ -14,9 +14,9 @@ scripts/check_format.sh
 
 # ThreadSanitizer runs the suites where threads meet: routing, plugin
 # instances and cancellation, the providers' HTTP clients, the service and its
-# background usage writer.
+# background usage writer and enrichment worker, the hostile-client attacks.
 # (The whole suite under TSan would add ~8 minutes of single-threaded tests.)
-tsan_filter='Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server|UsageWriter|HttpClient'
+tsan_filter='Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server|UsageWriter|HttpClient|Enrichment|HostileClient|RequestGuard|StoreIntegrity|Recovery'
 
 for preset in dev asan tsan; do
   echo "== test.sh: configure + build ($preset)"
