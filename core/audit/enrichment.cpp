@@ -444,7 +444,12 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
                 }
                 // Out of time, or told to stop: no later batch can do better.
                 stop_all = r.status.code == AUTOARR_ERR_DEADLINE_EXCEEDED || r.status.code == AUTOARR_ERR_CANCELLED;
-                if (stop_all) stats.not_explained_reason = "the model did not answer in time: " + r.status.message;
+                if (r.status.code == AUTOARR_ERR_DEADLINE_EXCEEDED)
+                    stats.not_explained_reason = "the enrichment deadline (" +
+                                                 std::to_string(options.deadline.count() / 1000) +
+                                                 " s) passed during a model call";
+                else if (stop_all)
+                    stats.not_explained_reason = "the enrichment was cancelled";
                 break;
             }
             result.provider = r.provider;

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "support/ollama_sim.h"
 #include "support/plugin_dir.h"
 #include "support/run_process.h"
 
@@ -246,6 +247,60 @@ TEST(CliAuditTest, MarkdownFormat) {
     auto r = run_process(audit_cmd("--from " + shell_quote(kSample) + " --no-llm --format markdown"));
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out.rfind("# AutoArr audit", 0), 0u);
+}
+
+// `autoarr audit` against an Ollama that behaves like a home server's: the
+// progress line, the explanation cache in the store and `autoarr cache clear`.
+TEST(CliTest, AuditExplainsWithProgressAndCachesInTheStore) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    OllamaSim sim(p);
+    TempDir dir;
+    const std::string env = "env -u AUTOARR_PLUGIN_PATH AUTOARR_DB=" + shell_quote((dir.path() / "a.db").string()) +
+                            " OLLAMA_URL=" + sim.url() + " OLLAMA_MODEL=qwen2.5:7b LLM_PROVIDER=ollama ";
+    const std::string from = " --from " + shell_quote(std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack");
+
+    auto quiet = run_process(env + autoarr("audit --format json" + from));  // stderr is a pipe: no progress
+    ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+    EXPECT_EQ(quiet.err.find("explained"), std::string::npos) << quiet.err;
+    auto report = json::parse(quiet.out).as_object();
+    EXPECT_EQ(report.at("enrichment").at("state"), "complete");
+    EXPECT_EQ(report.at("enrichment").at("explained"), 91);
+    const auto asked = sim.chats().size();
+
+    auto again = run_process(env + autoarr("audit --progress" + from));  // text report, progress on the pipe
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(sim.chats().size(), asked) << "the cache did not answer";
+    EXPECT_NE(again.err.find("autoarr audit: explained 91/91 · 91 cached"), std::string::npos) << again.err;
+    EXPECT_NE(again.out.find("explained 91 of 91, 91 from the cache"), std::string::npos);
+
+    auto cleared = run_process(env + autoarr("cache clear"));
+    EXPECT_EQ(cleared.exit_code, 0) << cleared.err;
+    EXPECT_NE(cleared.out.find("removed 91 cached explanations"), std::string::npos) << cleared.out;
+    auto fresh = run_process(env + autoarr("audit --no-cache --format json" + from));
+    ASSERT_EQ(fresh.exit_code, 0);
+    EXPECT_GT(sim.chats().size(), asked);
+    EXPECT_EQ(run_process(env + autoarr("cache clear")).out.find("removed 0 cached"), 0u);  // --no-cache wrote none
+
+    auto bad = run_process(env + autoarr("audit --deadline soon" + from));
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--deadline must be a number of seconds"), std::string::npos) << bad.err;
+    EXPECT_EQ(run_process(env + autoarr("cache flush")).exit_code, 2);
+}
+
+TEST(CliTest, AuditAtItsDeadlineSaysWhatWasNotExplainedAndWhy) {
+    OllamaSimProfile p;
+    p.model_max_context = 4096;
+    p.generated_tokens_per_s = 300;  // each batch takes about a second
+    OllamaSim sim(p);
+    TempDir dir;
+    const std::string env = "env -u AUTOARR_PLUGIN_PATH AUTOARR_DB=" + shell_quote((dir.path() / "a.db").string()) +
+                            " OLLAMA_URL=" + sim.url() + " OLLAMA_MODEL=qwen2.5:7b LLM_PROVIDER=ollama ";
+    auto r = run_process(env + autoarr("audit --deadline 3 --from " +
+                                       shell_quote(std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("not explained: the enrichment deadline (3 s) passed"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("(partial: the enrichment deadline (3 s) passed"), std::string::npos) << r.out.substr(0, 400);
 }
 
 }  // namespace
