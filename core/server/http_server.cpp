@@ -150,9 +150,21 @@ public:
                                  [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
     }
 
+    // Chosen to be closed at the cap: claimed once, so that several accepts
+    // in a row pick several connections, not the same one again before its
+    // close has run.
+    bool claim_eviction() {
+        bool expected = false;
+        return eviction_claimed_.compare_exchange_strong(expected, true);
+    }
+    bool eviction_claimed() const { return eviction_claimed_.load(); }
+
     // At the connection cap: closed to make room, if it is still only waiting.
     void evict() {
-        if (!idle_since()) return;
+        if (!idle_since()) {
+            eviction_claimed_ = false;  // it got a request meanwhile: choose it again later if need be
+            return;
+        }
         log::info("server", "closed the longest-idle connection: rule max-connections: " +
                                 std::to_string(impl_.options.max_connections) + " open");
         evicted_ = true;
@@ -476,6 +488,7 @@ private:
     Clock::time_point response_deadline_ = Clock::time_point::max();
     std::vector<std::pair<std::string, std::string>> cors_headers_;
     std::atomic<Clock::rep> idle_since_{Clock::now().time_since_epoch().count()};
+    std::atomic<bool> eviction_claimed_{false};
     std::list<std::weak_ptr<Session>>::iterator registered_;
     bool keep_alive_ = true;
     bool http10_ = false;
@@ -499,18 +512,21 @@ bool HttpServer::Impl::close_longest_idle(const Session* keep) {
         for (const auto& w : sessions)
             if (auto s = w.lock()) open.push_back(std::move(s));
     }
-    std::shared_ptr<Session> idlest;
-    Session::Clock::rep since = 0;
-    for (const auto& s : open) {
-        if (s.get() == keep) continue;
-        if (auto t = s->idle_since(); t && (!idlest || *t < since)) {
-            idlest = s;
-            since = *t;
+    while (true) {
+        std::shared_ptr<Session> idlest;
+        Session::Clock::rep since = 0;
+        for (const auto& s : open) {
+            if (s.get() == keep || s->eviction_claimed()) continue;
+            if (auto t = s->idle_since(); t && (!idlest || *t < since)) {
+                idlest = s;
+                since = *t;
+            }
         }
+        if (!idlest) return false;
+        if (!idlest->claim_eviction()) continue;  // claimed by another caller meanwhile: choose again
+        asio::dispatch(idlest->executor(), [idlest] { idlest->evict(); });
+        return true;
     }
-    if (!idlest) return false;
-    asio::dispatch(idlest->executor(), [idlest] { idlest->evict(); });
-    return true;
 }
 
 void HttpServer::Impl::accept() {

@@ -304,7 +304,10 @@ TEST(HostileClientTest, AtTheConnectionCapHealthStillAnswers) {
     RawSocket health(server.port());
     health.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     EXPECT_NE(health.read_until_closed(3s).find("\r\n\r\n/health"), std::string::npos);
-    EXPECT_LE(server.connections(), 21u);
+    // Connections still in the kernel's backlog when the count first dropped are
+    // accepted (and the oldest idle ones evicted) a moment later: the cap holds
+    // once the accepts are done.
+    EXPECT_TRUE(eventually([&] { return server.connections() <= 21; }));
     // The oldest idle connections were the ones closed.
     EXPECT_TRUE(idle.front().closed_within(1s));
     server.stop(1s);
