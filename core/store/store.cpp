@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "util/log.h"
 #include "util/secret_scrubber.h"
 
 namespace autoarr::store {
@@ -42,6 +43,26 @@ const std::string& writable_directory(const std::string& path) {
     if (auto why = check_directory_writable(path); !why.empty()) throw SqliteError(why, SQLITE_CANTOPEN);
     return path;
 }
+
+// Audits are written with synchronous=FULL (fsynced), everything else with
+// NORMAL: FULL for this guard's lifetime.
+class FullSync {
+public:
+    explicit FullSync(Database& db) : db_(db) { db_.exec("PRAGMA synchronous=FULL"); }
+    ~FullSync() {
+        try {
+            db_.exec("PRAGMA synchronous=NORMAL");
+        } catch (const std::exception& e) {
+            // The next writes run FULL: slower, never less safe.
+            log::warn("store", std::string("cannot restore synchronous=NORMAL: ") + e.what());
+        }
+    }
+    FullSync(const FullSync&) = delete;
+    FullSync& operator=(const FullSync&) = delete;
+
+private:
+    Database& db_;
+};
 
 }  // namespace
 
@@ -100,16 +121,7 @@ void Store::migrate() {
 
 void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::string, std::string>>& findings) {
     std::lock_guard lock(mutex_);
-    db_.exec("PRAGMA synchronous=FULL");
-    struct Restore {
-        Database& db;
-        ~Restore() {
-            try {
-                db.exec("PRAGMA synchronous=NORMAL");
-            } catch (...) {
-            }
-        }
-    } restore{db_};
+    FullSync full_sync(db_);  // audits survive power loss
     Transaction t(db_);
     db_.prepare(
            "INSERT INTO audits(id, created_at, mode, provider, score, findings, report_json, enrichment_state) "
@@ -135,17 +147,7 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
 bool Store::update_audit(const std::string& id, const std::string& mode, const std::string& provider,
                          const std::string& enrichment_state, const std::string& report_json) {
     std::lock_guard lock(mutex_);
-    db_.exec("PRAGMA synchronous=FULL");
-    struct Restore {
-        Database& db;
-        ~Restore() {
-            try {
-                db.exec("PRAGMA synchronous=NORMAL");
-            } catch (const std::exception&) {
-                // The next write runs FULL: slower, never less safe.
-            }
-        }
-    } restore{db_};
+    FullSync full_sync(db_);  // audits survive power loss
     Transaction t(db_);
     db_.prepare("UPDATE audits SET mode=?, provider=?, enrichment_state=?, report_json=? WHERE id=?")
         .bind(1, mode)
