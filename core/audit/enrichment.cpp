@@ -406,6 +406,14 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
             stats.not_explained_reason = "the enrichment was cancelled";
             break;
         }
+        if (batch.size() == 1 && !batch_fits(estimate_tokens(todo[batch[0]].line, bytes_per_token) + 1, 1)) {
+            // Even alone, with its answer, this finding does not fit the window: sending it
+            // would only be cut. Dropped on its own, and said why.
+            ++stats.batches_failed;
+            last_error = findings[todo[batch[0]].index].rule.id + " does not fit a context window of " +
+                         std::to_string(stats.context_window) + " tokens";
+            continue;
+        }
         std::string user = "Findings:\n";
         for (auto i : batch) user += todo[i].line + "\n";
         const int64_t max_tokens = kAnswerTokensFixed + kAnswerTokensPerFinding * static_cast<int64_t>(batch.size());

@@ -1,5 +1,6 @@
 #include "claude_protocol.h"
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <stdexcept>
@@ -75,7 +76,7 @@ bool supports_structured_output(std::string_view model) {
         int major = 0, minor = 0;
         std::size_t i = 0;
         while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
-            major = major * 10 + (rest[i++] - '0');
+            major = std::min(major * 10 + (rest[i++] - '0'), 1000);  // no overflow on a long digit run
         if (i == 0) return false;
         if (i < rest.size() && rest[i] == '-' && i + 1 < rest.size() &&
             std::isdigit(static_cast<unsigned char>(rest[i + 1])) &&
@@ -83,7 +84,7 @@ bool supports_structured_output(std::string_view model) {
              rest.size() - i - 1 <= 2)) {
             ++i;
             while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
-                minor = minor * 10 + (rest[i++] - '0');
+                minor = std::min(minor * 10 + (rest[i++] - '0'), 1000);
             if (minor > 99) minor = 0;  // a date, not a minor version (claude-opus-4-20250514)
         }
         if (major > 4) return true;

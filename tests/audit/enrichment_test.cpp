@@ -209,5 +209,18 @@ TEST_F(EnrichmentTest, EvidenceIsTheSettingsTheRuleReadsProjected) {
     }
 }
 
+TEST_F(EnrichmentTest, AWindowTooSmallForAnyFindingSendsNothingAndSaysWhy) {
+    auto p = home_server();
+    p.model_max_context = 512;  // smaller than the instructions and one answer
+    test::OllamaSim sim(p);
+    auto router = router_for(sim, R"(,"num_ctx":512)");
+    auto r = audit(*router);
+    EXPECT_EQ(sim.chats_started(), 0) << "a request that could only be cut was sent";
+    EXPECT_EQ(r.enrichment.state, "failed");
+    EXPECT_EQ(r.enrichment.batches_failed, r.enrichment.batches);
+    EXPECT_NE(r.enrichment.not_explained_reason.find("does not fit a context window of 512 tokens"), std::string::npos)
+        << r.enrichment.not_explained_reason;
+}
+
 }  // namespace
 }  // namespace autoarr::audit

@@ -96,10 +96,11 @@ TEST(ClaudeProtocol, ASchemaGoesToStructuredOutputsForModelsThatHaveThem) {
 
 TEST(ClaudeProtocol, WhichModelsHaveStructuredOutputs) {
     for (const char* m : {"claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-opus-4-1",
-                          "claude-opus-4-1-20250805", "claude-haiku-4-5", "claude-opus-4-6", "claude-sonnet-5"})
+                          "claude-opus-4-1-20250805", "claude-haiku-4-5", "claude-opus-4-6", "claude-sonnet-5",
+                          "claude-sonnet-4-5@20250929", "claude-opus-99999999999999999999"})
         EXPECT_TRUE(supports_structured_output(m)) << m;
     for (const char* m : {"claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-3-5-haiku-20241022",
-                          "claude-sonnet-4-0", "claude-haiku-3-5", "gpt-4o", ""})
+                          "claude-sonnet-4-0", "claude-haiku-3-5", "gpt-4o", "", "claude-opus-", "claude-opus-x"})
         EXPECT_FALSE(supports_structured_output(m)) << m;
     EXPECT_TRUE(structured_output_refused(400, R"({"type":"error","error":{"type":"invalid_request_error",)"
                                                R"("message":"output_config.format: not supported for this model"}})"));
