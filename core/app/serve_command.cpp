@@ -208,6 +208,14 @@ int run_serve_command(const std::vector<std::string>& args) {
     ctx.rules = &rules;
     ctx.enrichment = enrichment.get();
     ctx.explanation_cache_days = host->config.explanation_cache_days;
+    ctx.stream_enrich_deadline =
+        std::max(std::chrono::milliseconds(1000), so.response_timeout - std::chrono::seconds(10));
+    try {
+        if (auto n = db->purge_explanations(ctx.explanation_cache_days))
+            log::info("server", std::to_string(n) + " expired cached explanation(s) removed");
+    } catch (const std::exception& e) {
+        log::warn("server", std::string("cannot purge the explanation cache: ") + e.what());
+    }
     ctx.apps = host->config.apps;
     ctx.sample_stack = a.value("--sample-stack").value_or("");
     ctx.api_token = token;

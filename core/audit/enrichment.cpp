@@ -93,6 +93,9 @@ int64_t estimate_tokens(std::string_view text, double bytes_per_token) {
 }
 
 std::optional<json::object> extract_json_object(std::string_view text) {
+    // An answer is a few KiB; scanning a huge one for balanced braces would be
+    // quadratic, so only its first 256 KiB are looked at.
+    text = text.substr(0, 256 * 1024);
     auto try_parse = [](std::string_view t) -> std::optional<json::object> {
         json::error_code ec;
         json::value v = json::parse(t, ec);
@@ -235,7 +238,7 @@ std::string finding_line(const Finding& f, const json::object& evidence) {
                                         {"application", f.rule.application},
                                         {"severity", f.rule.severity},
                                         {"setting", f.rule.setting_path},
-                                        {"current", f.current},
+                                        {"current", shorten_for_prompt(f.current, 6, 160)},
                                         {"recommended", f.rule.recommended},
                                         {"rationale", f.rule.rationale},
                                         {"evidence", evidence}});
@@ -372,27 +375,46 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
         const int64_t answer = kAnswerTokensFixed + kAnswerTokensPerFinding * static_cast<int64_t>(n);
         return prompt + answer + kSafetyTokens <= stats.context_window;
     };
-    std::vector<std::vector<std::size_t>> batches;  // indices into todo
-    for (std::size_t i = 0; i < todo.size();) {
-        std::vector<std::size_t> b;
-        int64_t tokens = 0;
-        const std::size_t cap = batches.empty() ? kFirstBatch : kMaxBatch;
-        while (i < todo.size() && b.size() < cap) {
-            const int64_t t = estimate_tokens(todo[i].line, bytes_per_token) + 1;
-            if (!b.empty() && !batch_fits(tokens + t, b.size() + 1)) break;
-            // A batch never mixes severities: the last critical finding is
-            // not held back by the high ones that would share its answer.
-            if (!b.empty() && findings[todo[i].index].rule.severity != findings[todo[b.front()].index].rule.severity)
-                break;
-            b.push_back(i++);
-            tokens += t;
+    // Plans batches over `items` (indices into todo, in order) with the
+    // estimate as it stands; run again on what is left whenever the
+    // estimate is raised.
+    auto plan = [&](const std::vector<std::size_t>& items, bool first) {
+        std::deque<std::vector<std::size_t>> out;
+        for (std::size_t at = 0; at < items.size();) {
+            std::vector<std::size_t> b;
+            int64_t tokens = 0;
+            const std::size_t cap = first && out.empty() ? kFirstBatch : kMaxBatch;
+            while (at < items.size() && b.size() < cap) {
+                const std::size_t i = items[at];
+                const int64_t t = estimate_tokens(todo[i].line, bytes_per_token) + 1;
+                if (!b.empty() && !batch_fits(tokens + t, b.size() + 1)) break;
+                // A batch never mixes severities: the last critical finding is
+                // not held back by the high ones that would share its answer.
+                if (!b.empty() &&
+                    findings[todo[i].index].rule.severity != findings[todo[b.front()].index].rule.severity)
+                    break;
+                b.push_back(i);
+                ++at;
+                tokens += t;
+            }
+            out.push_back(std::move(b));
         }
-        batches.push_back(std::move(b));
-    }
-    stats.batches = static_cast<int>(batches.size());
+        return out;
+    };
+    std::vector<std::size_t> all(todo.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    std::deque<std::vector<std::size_t>> queue = plan(all, true);
+    stats.batches = static_cast<int>(queue.size());
+    // What is still queued, planned again with the raised estimate (the batch
+    // in progress counts as one).
+    auto replan_rest = [&] {
+        std::vector<std::size_t> rest;
+        for (const auto& q : queue) rest.insert(rest.end(), q.begin(), q.end());
+        queue = plan(rest, false);
+        stats.batches = stats.batches_done + stats.batches_failed + 1 + static_cast<int>(queue.size());
+    };
 
     std::string last_error;
-    std::deque<std::vector<std::size_t>> queue(batches.begin(), batches.end());
     while (!queue.empty()) {
         std::vector<std::size_t> batch = std::move(queue.front());
         queue.pop_front();
@@ -466,9 +488,11 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
             // Calibrate: a provider that counts more tokens than estimated
             // makes every later estimate larger (never smaller: a cache hit
             // may report only part of a prompt).
-            if (used_prompt > estimate)
+            if (round == 0 && used_prompt > estimate) {  // a repair's prompt is larger: only the first counts
                 bytes_per_token = std::max(
                     1.0, bytes_per_token * static_cast<double>(estimate) / static_cast<double>(used_prompt) * 0.95);
+                replan_rest();
+            }
             model_used = response_model(r);
             Answer a = parse_answer(r, trial, docs, stats);
             if (a.ok) {
@@ -487,9 +511,13 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
                     dst.explanation = src->explanation;
                     dst.impact = src->impact;
                     explained_now.push_back(dst.rule.id);
-                    to_cache.push_back({{dst.rule.id, todo[batch[k]].fingerprint, r.provider,
-                                         model_used.empty() ? model : model_used, kPromptVersion},
-                                        {dst.explanation, dst.impact}});
+                    // Written under the name it is read by: the configured model
+                    // when the planned provider answered (Claude answers with a
+                    // dated name for an alias).
+                    const std::string& cache_model = r.provider == provider && !model.empty() ? model : model_used;
+                    to_cache.push_back(
+                        {{dst.rule.id, todo[batch[k]].fingerprint, r.provider, cache_model, kPromptVersion},
+                         {dst.explanation, dst.impact}});
                 }
                 if (options.cache && !to_cache.empty()) {
                     try {
@@ -514,8 +542,15 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
                 break;
             }
             last_error = a.error;
-            // One repair, quoting the answer and what is wrong with it.
-            messages.push_back(json::object{{"role", "assistant"}, {"content", a.content.substr(0, 4000)}});
+            // One repair, quoting the answer and what is wrong with it, as far
+            // as the window leaves room: a chat template would otherwise drop
+            // the findings (the oldest message) to fit it.
+            const int64_t room = stats.context_window - estimate - (max_tokens + 32) - kSafetyTokens - 80;
+            const auto quote_bytes =
+                static_cast<std::size_t>(static_cast<double>(std::max<int64_t>(0, room)) * bytes_per_token);
+            if (quote_bytes < 200) break;
+            messages.push_back(json::object{
+                {"role", "assistant"}, {"content", utf8_prefix(a.content, std::min<std::size_t>(quote_bytes, 4000))}});
             messages.push_back(
                 json::object{{"role", "user"},
                              {"content", "That answer cannot be used: " + last_error +
@@ -527,9 +562,10 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
             bytes_per_token = std::max(1.0, bytes_per_token * 0.75);
             std::vector<std::size_t> first(batch.begin(), batch.begin() + batch.size() / 2),
                 second(batch.begin() + batch.size() / 2, batch.end());
+            replan_rest();
             queue.push_front(std::move(second));
             queue.push_front(std::move(first));
-            ++stats.batches;
+            stats.batches = stats.batches_done + stats.batches_failed + static_cast<int>(queue.size());
             continue;
         }
         ++stats.batches_failed;  // dropped on its own: the other batches go on

@@ -155,8 +155,7 @@ json::value project(const json::value& v, const Node& n) {
 
 // Shortens lists to `items` elements and strings to `chars` characters.
 json::value shorten(const json::value& v, std::size_t items, std::size_t chars) {
-    if (v.is_string() && v.get_string().size() > chars)
-        return json::value(std::string(v.get_string().subview(0, chars)) + "…");
+    if (v.is_string() && v.get_string().size() > chars) return json::value(utf8_prefix(v.get_string(), chars) + "…");
     if (v.is_array()) {
         json::array out;
         const auto& a = v.get_array();
@@ -180,6 +179,17 @@ std::string label(const std::string& root, const Rule& rule) {
 }
 
 }  // namespace
+
+std::string utf8_prefix(std::string_view text, std::size_t bytes) {
+    if (text.size() <= bytes) return std::string(text);
+    std::size_t cut = bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a continuation byte
+    return std::string(text.substr(0, cut));
+}
+
+json::value shorten_for_prompt(const json::value& v, std::size_t items, std::size_t chars) {
+    return shorten(v, items, chars);
+}
 
 json::object rule_evidence(const Rule& rule, const json::object& docs, std::size_t max_bytes) {
     PathCollector paths;

@@ -18,6 +18,12 @@ namespace autoarr::audit {
 boost::json::object rule_evidence(const Rule& rule, const boost::json::object& redacted_documents,
                                   std::size_t max_bytes = 900);
 
+// `v` with lists shortened to `items` elements and strings to `chars` bytes
+// (never inside a UTF-8 character), for a prompt.
+boost::json::value shorten_for_prompt(const boost::json::value& v, std::size_t items, std::size_t chars);
+// The longest prefix of `text` of at most `bytes` bytes that ends on a character boundary.
+std::string utf8_prefix(std::string_view text, std::size_t bytes);
+
 // A stable fingerprint of what a finding says about the stack: the rule, its
 // current value and its evidence. Equal fingerprints mean the model would be
 // asked the same question (the explanation cache's key, with the provider,

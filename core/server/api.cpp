@@ -370,6 +370,7 @@ private:
                 // A client that leaves cancels its streamed enrichment (what
                 // was explained by then is stored, as "partial").
                 opts.cancel = req.cancel;
+                opts.enrich_deadline = std::min(c_.enrich_deadline, c_.stream_enrich_deadline);
                 c_.enrichment->run_here(
                     report, opts, [&](const audit::AuditReport& r, const audit::EnrichmentProgress& p) {
                         json::array explained;
@@ -378,11 +379,14 @@ private:
                                 p.just_explained.end())
                                 explained.push_back(json::object{
                                     {"rule_id", f.rule.id}, {"explanation", f.explanation}, {"impact", f.impact}});
-                        w.write(sse("explained", json::object{{"explained", p.stats.explained},
-                                                              {"total", p.stats.total},
-                                                              {"batches_done", p.stats.batches_done},
-                                                              {"batches", p.stats.batches},
-                                                              {"findings", std::move(explained)}}));
+                        // A client that stops reading (its socket still open) stops the enrichment too.
+                        if (!w.write(sse("explained", json::object{{"explained", p.stats.explained},
+                                                                   {"total", p.stats.total},
+                                                                   {"batches_done", p.stats.batches_done},
+                                                                   {"batches", p.stats.batches},
+                                                                   {"findings", std::move(explained)}})) &&
+                            req.cancel)
+                            req.cancel->cancel();
                     });
                 for (const auto& a : report.attempts) c_.metrics.attempt(a.provider, a.outcome);
             }

@@ -25,9 +25,12 @@ struct ApiContext {
     EnrichmentQueue* enrichment = nullptr;  // explains audits after their 201; nullptr: rules-only
     int explanation_cache_days = 30;
     std::chrono::milliseconds enrich_deadline{3600000};  // a background enrichment's whole budget
-    std::map<std::string, config::AppConfig> apps;       // for {"source": "live"}
-    std::string sample_stack;                            // for {"source": "sample"}: a stack directory
-    std::string api_token;                               // "" = no auth
+    // A streamed audit explains within its response: it ends before the
+    // transport's --response-timeout cancels it (serve sets it from that).
+    std::chrono::milliseconds stream_enrich_deadline{290000};
+    std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
+    std::string sample_stack;                       // for {"source": "sample"}: a stack directory
+    std::string api_token;                          // "" = no auth
     std::string version;
     Metrics metrics;
     std::atomic<bool> ready{false};

@@ -57,9 +57,19 @@ void EnrichmentQueue::run_here(audit::AuditReport& r, audit::AuditOptions o, con
         store_report(r);  // each batch is kept as it arrives
         if (on_batch) on_batch(r, p);
     };
-    audit::enrich_audit(r, rules_, router_, o);
+    try {
+        audit::enrich_audit(r, rules_, router_, o);
+    } catch (const std::exception& e) {
+        // What was explained before the failure is kept: partial, not failed.
+        log::error("server", "the enrichment of " + r.audit_id + " stopped: " + e.what());
+        r.enrichment.state = r.enrichment.explained > 0 ? "partial" : "failed";
+        r.enrichment.not_explained_reason = std::string("the enrichment stopped: ") + e.what();
+        store_report(r);
+        throw;
+    }
     if (r.enrichment.state != "complete" && o.cancel->cancelled())
-        r.enrichment.not_explained_reason = &cancel_ == o.cancel ? "the service stopped" : "the client went away";
+        r.enrichment.not_explained_reason =
+            &cancel_ == o.cancel ? "the service stopped" : "the client went away, or its response deadline passed";
     store_report(r);
 }
 
@@ -76,10 +86,8 @@ void EnrichmentQueue::work() {
         try {
             run_here(job.first, std::move(job.second), nullptr);
         } catch (const std::exception& e) {
+            // run_here stored what it had; the worker goes on with the next audit.
             log::error("server", "the enrichment of " + job.first.audit_id + " failed: " + e.what());
-            job.first.enrichment.state = "failed";
-            job.first.enrichment.not_explained_reason = e.what();
-            store_report(job.first);
         }
     }
 }

@@ -195,7 +195,7 @@ std::optional<int64_t> parse_show_context_length(std::string_view body) {
     const auto* len = mi.if_contains(std::string(arch->get_string()) + ".context_length");
     if (!len || !len->is_number()) return std::nullopt;
     const auto n = len->to_number<double>();
-    if (!(n >= 1)) return std::nullopt;
+    if (!(n >= 1) || n > 1e9) return std::nullopt;  // a hostile or broken server: treated as unknown
     return static_cast<int64_t>(n);
 }
 

@@ -150,6 +150,23 @@ TEST_F(EnrichmentTest, TheCacheMakesASecondAuditOfAnUnchangedStackFree) {
         EXPECT_EQ(second.findings[i].explanation, first.findings[i].explanation);
 }
 
+// A provider may answer with another name than the one configured (Claude's
+// alias claude-sonnet-4-5 answers as claude-sonnet-4-5-20250929): the cache
+// is written under the name it is read by.
+TEST_F(EnrichmentTest, TheCacheHitsWhenAnswersNameTheModelDifferently) {
+    test::TempDir dir;
+    store::Store cache((dir.path() / "autoarr.db").string());
+    auto p = home_server();
+    p.answered_model = "qwen2.5:7b-instruct-q4_K_M";
+    test::OllamaSim sim(p);
+    auto router = router_for(sim);
+    ASSERT_EQ(audit(*router, &cache).enrichment.explained, 91);
+    const auto calls = sim.chats().size();
+    auto second = audit(*router, &cache);
+    EXPECT_EQ(second.enrichment.cached, 91);
+    EXPECT_EQ(sim.chats().size(), calls);
+}
+
 TEST_F(EnrichmentTest, AChangedSettingAsksOnlyAboutTheFindingsItTouches) {
     test::TempDir dir;
     store::Store cache((dir.path() / "autoarr.db").string());

@@ -247,7 +247,8 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
     rec.generated_tokens = static_cast<int64_t>(sim_token_starts(content).size());
     sleep_for_tokens(static_cast<double>(rec.generated_tokens), profile_.generated_tokens_per_s);
 
-    json::object out{{"model", profile_.model},
+    const std::string answered = profile_.answered_model.empty() ? profile_.model : profile_.answered_model;
+    json::object out{{"model", answered},
                      {"created_at", "2026-12-01T00:00:00Z"},
                      {"message", json::object{{"role", "assistant"}, {"content", content}}},
                      {"done", true},
@@ -268,7 +269,7 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
     out["eval_count"] = rec.generated_tokens;
     const auto* stream = o.if_contains("stream");
     if (!stream || !stream->is_bool() || stream->get_bool()) {  // Ollama streams unless told not to
-        json::object piece{{"model", profile_.model},
+        json::object piece{{"model", answered},
                            {"created_at", "2026-12-01T00:00:00Z"},
                            {"message", json::object{{"role", "assistant"}, {"content", content}}},
                            {"done", false}};

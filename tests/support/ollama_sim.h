@@ -55,6 +55,7 @@ struct OllamaSimProfile {
     double time_scale = 1;                  // every sleep is divided by this (benchmarks)
     enum class Counting { whole_prompt, new_tokens_only, omitted_on_cache_hit } counting = Counting::whole_prompt;
     bool report_context_length = true;  // false: an old server whose /api/show has no model_info
+    std::string answered_model;         // the name answers carry (as Claude's dated ids); empty: `model`
 };
 
 struct SimChat {
@@ -91,7 +92,6 @@ private:
     void sleep_for_tokens(double tokens, double rate) const;
 
     OllamaSimProfile profile_;
-    FixtureServer server_;
 
     mutable std::mutex model_mutex_;  // the one model slot: held for a whole chat request
     int64_t loaded_num_ctx_ = 0;      // guarded by model_mutex_
@@ -102,6 +102,10 @@ private:
     std::set<std::string> garbage_for_;
     int hang_from_ = 0;
     int in_progress_ = 0, max_parallel_ = 0, started_ = 0;
+
+    // Last, so it is destroyed first: its threads (a request still being
+    // answered) stop before the state they write to goes away.
+    FixtureServer server_;
 };
 
 }  // namespace autoarr::test
