@@ -82,14 +82,19 @@ AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, ro
     return r;
 }
 
+namespace {
+// A model explained at least one finding: the audit is in llm mode.
+void mark_explained_by(AuditReport& r, const std::string& provider) {
+    r.mode = "llm";
+    r.provider = provider;
+    r.mode_reason.clear();
+}
+}  // namespace
+
 void apply_progress(AuditReport& r, const EnrichmentProgress& p) {
     r.findings = p.findings;
     r.enrichment = p.stats;
-    if (p.stats.explained > 0) {
-        r.mode = "llm";
-        r.provider = p.provider;
-        r.mode_reason.clear();
-    }
+    if (p.stats.explained > 0) mark_explained_by(r, p.provider);
 }
 
 void enrich_audit(AuditReport& r, const RuleSet& rules, routing::Router& router, const AuditOptions& options) {
@@ -103,13 +108,10 @@ void enrich_audit(AuditReport& r, const RuleSet& rules, routing::Router& router,
     EnrichmentResult e = enrich(router, rules, r.findings, r.redacted_documents, eo);
     r.attempts = e.attempts;
     r.enrichment = e.stats;
-    if (e.applied) {
-        r.mode = "llm";
-        r.provider = e.provider;
-        r.mode_reason.clear();
-    } else {
+    if (e.applied)
+        mark_explained_by(r, e.provider);
+    else
         r.mode_reason = e.reason;
-    }
     r.score = health_score(r.findings);
 }
 

@@ -37,10 +37,16 @@ std::vector<Finding> evaluate_rules(const RuleSet& rules, const json::object& do
         out.push_back(std::move(f));
     }
     std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
-        int ra = severity_rank(a.rule.severity), rb = severity_rank(b.rule.severity);
+        const int ra = severity_rank(a.rule.severity), rb = severity_rank(b.rule.severity);
         return ra != rb ? ra < rb : a.rule.id < b.rule.id;
     });
     return out;
+}
+
+void sort_by_severity(std::vector<Finding>& findings) {
+    std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+        return severity_rank(a.rule.severity) < severity_rank(b.rule.severity);
+    });
 }
 
 }  // namespace autoarr::audit

@@ -18,6 +18,10 @@ struct Finding {
     std::string impact;            // from enrichment
 };
 
+// Orders findings by severity, keeping their order within one severity (a
+// model's added findings join their severity at its end).
+void sort_by_severity(std::vector<Finding>& findings);
+
 // 100 minus the findings' severity weights (rule_set.h), floored at 0.
 int health_score(const std::vector<Finding>& findings);
 

@@ -201,9 +201,7 @@ std::string apply_answer(const json::object& answer, std::vector<Finding>& findi
             ++stats.added;
         }
     }
-    std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-        return severity_rank(a.rule.severity) < severity_rank(b.rule.severity);
-    });
+    sort_by_severity(findings);
     return {};
 }
 
@@ -261,61 +259,45 @@ std::optional<routing::ProviderView> target_provider(const routing::Router& rout
     return std::nullopt;
 }
 
-struct Answer {
-    bool ok = false;
-    std::string error;  // why not
+// What a provider answered (autoarr.chat_response/1), read once.
+struct Reply {
     std::string content;
+    std::string model;
+    int64_t prompt_tokens = 0, completion_tokens = 0;
 };
 
-Answer parse_answer(const routing::RouteResult& r, std::vector<Finding>& batch, const json::object& docs,
-                    EnrichmentStats& stats) {
-    Answer a;
+Reply read_reply(const routing::RouteResult& r) {
+    Reply out;
     json::error_code ec;
-    json::value resp = json::parse(r.response_json, ec);
-    a.content = !ec && resp.is_object() && resp.get_object().contains("content") && resp.at("content").is_string()
-                    ? std::string(resp.at("content").as_string())
-                    : std::string();
-    auto answer = extract_json_object(a.content);
-    if (!answer) {
-        a.error = "the answer contains no JSON object";
-        return a;
+    json::value v = json::parse(r.response_json, ec);
+    if (ec || !v.is_object()) return out;
+    const auto& o = v.get_object();
+    if (const auto* c = o.if_contains("content"); c && c->is_string()) out.content = std::string(c->get_string());
+    if (const auto* m = o.if_contains("model"); m && m->is_string()) out.model = std::string(m->get_string());
+    if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
+        if (const auto* p = u->get_object().if_contains("prompt_tokens"); p && p->is_int64())
+            out.prompt_tokens = p->get_int64();
+        if (const auto* c = u->get_object().if_contains("completion_tokens"); c && c->is_int64())
+            out.completion_tokens = c->get_int64();
     }
+    return out;
+}
+
+// Applies an answer's JSON to the batch; the reason it cannot be used, or "".
+std::string apply_batch_answer(const std::string& content, std::vector<Finding>& batch, const json::object& docs,
+                               EnrichmentStats& stats) {
+    auto answer = extract_json_object(content);
+    if (!answer) return "the answer contains no JSON object";
     // apply_answer counts what it applies; the caller counts each finding
     // once, so only what was dropped is taken from here.
     EnrichmentStats local;
-    a.error = apply_answer(*answer, batch, docs, local);
-    if (a.error.empty() && local.explained == 0 && !batch.empty())
-        a.error = "the answer explains none of the findings it was given";
-    a.ok = a.error.empty();
+    std::string error = apply_answer(*answer, batch, docs, local);
+    if (error.empty() && local.explained == 0 && !batch.empty())
+        error = "the answer explains none of the findings it was given";
     stats.dropped_unknown_rule += local.dropped_unknown_rule;
     stats.dropped_unknown_path += local.dropped_unknown_path;
     stats.dropped_malformed += local.dropped_malformed;
-    return a;
-}
-
-void add_usage(const routing::RouteResult& r, EnrichmentStats& stats, int64_t& prompt_tokens,
-               int64_t& completion_tokens) {
-    prompt_tokens = completion_tokens = 0;
-    json::error_code ec;
-    json::value resp = json::parse(r.response_json, ec);
-    if (ec || !resp.is_object()) return;
-    const auto* u = resp.get_object().if_contains("usage");
-    if (!u || !u->is_object()) return;
-    if (const auto* p = u->get_object().if_contains("prompt_tokens"); p && p->is_int64())
-        prompt_tokens = p->get_int64();
-    if (const auto* c = u->get_object().if_contains("completion_tokens"); c && c->is_int64())
-        completion_tokens = c->get_int64();
-    stats.prompt_tokens += prompt_tokens;
-    stats.completion_tokens += completion_tokens;
-}
-
-std::string response_model(const routing::RouteResult& r) {
-    json::error_code ec;
-    json::value resp = json::parse(r.response_json, ec);
-    if (!ec && resp.is_object())
-        if (const auto* m = resp.get_object().if_contains("model"); m && m->is_string())
-            return std::string(m->get_string());
-    return {};
+    return error;
 }
 
 }  // namespace
@@ -483,19 +465,20 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
                 break;
             }
             result.provider = r.provider;
-            int64_t used_prompt = 0, used_completion = 0;
-            add_usage(r, stats, used_prompt, used_completion);
+            const Reply reply = read_reply(r);
+            stats.prompt_tokens += reply.prompt_tokens;
+            stats.completion_tokens += reply.completion_tokens;
             // Calibrate: a provider that counts more tokens than estimated
             // makes every later estimate larger (never smaller: a cache hit
             // may report only part of a prompt).
-            if (round == 0 && used_prompt > estimate) {  // a repair's prompt is larger: only the first counts
-                bytes_per_token = std::max(
-                    1.0, bytes_per_token * static_cast<double>(estimate) / static_cast<double>(used_prompt) * 0.95);
+            if (round == 0 && reply.prompt_tokens > estimate) {  // a repair's prompt is larger: only the first counts
+                bytes_per_token = std::max(1.0, bytes_per_token * static_cast<double>(estimate) /
+                                                    static_cast<double>(reply.prompt_tokens) * 0.95);
                 replan_rest();
             }
-            model_used = response_model(r);
-            Answer a = parse_answer(r, trial, docs, stats);
-            if (a.ok) {
+            model_used = reply.model;
+            const std::string answer_error = apply_batch_answer(reply.content, trial, docs, stats);
+            if (answer_error.empty()) {
                 done = true;
                 stats.repaired = stats.repaired || round > 0;
                 const double secs = std::chrono::duration<double>(Clock::now() - call_start).count();
@@ -538,10 +521,11 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
                 if (result.model.empty()) result.model = model_used;
                 if (options.on_progress)
                     options.on_progress({stats, findings, std::move(explained_now),
-                                         secs > 0 && used_completion > 0 ? used_completion / secs : 0, r.provider});
+                                         secs > 0 && reply.completion_tokens > 0 ? reply.completion_tokens / secs : 0,
+                                         r.provider});
                 break;
             }
-            last_error = a.error;
+            last_error = answer_error;
             // One repair, quoting the answer and what is wrong with it, as far
             // as the window leaves room: a chat template would otherwise drop
             // the findings (the oldest message) to fit it.
@@ -549,8 +533,9 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
             const auto quote_bytes =
                 static_cast<std::size_t>(static_cast<double>(std::max<int64_t>(0, room)) * bytes_per_token);
             if (quote_bytes < 200) break;
-            messages.push_back(json::object{
-                {"role", "assistant"}, {"content", utf8_prefix(a.content, std::min<std::size_t>(quote_bytes, 4000))}});
+            messages.push_back(
+                json::object{{"role", "assistant"},
+                             {"content", utf8_prefix(reply.content, std::min<std::size_t>(quote_bytes, 4000))}});
             messages.push_back(
                 json::object{{"role", "user"},
                              {"content", "That answer cannot be used: " + last_error +
@@ -575,10 +560,7 @@ EnrichmentResult enrich(routing::Router& router, const RuleSet& rules, std::vect
     int n = 0;
     for (auto& f : findings)
         if (f.origin == "llm") f.rule.id = "LLM-" + std::to_string(++n);
-    if (stats.added > 0)
-        std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-            return severity_rank(a.rule.severity) < severity_rank(b.rule.severity);
-        });
+    if (stats.added > 0) sort_by_severity(findings);
 
     if (stats.explained == stats.total)
         stats.state = "complete";
