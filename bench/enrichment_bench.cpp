@@ -68,11 +68,11 @@ void run(const Profile& p, double scale) {
     int explained_at_deadline = -1;
     audit::AuditOptions opts;
     opts.today = "2026-11-25";
-    opts.cache = &cache;
-    opts.enrich_deadline = std::chrono::hours(2);  // the service's background run: to the end
+    opts.explain.cache = &cache;
+    opts.explain.deadline = std::chrono::hours(2);  // the service's background run: to the end
     Clock::time_point start;
     int crit_done = 0, high_done = 0;
-    opts.on_progress = [&](const audit::EnrichmentProgress& pr) {
+    opts.explain.on_progress = [&](const audit::EnrichmentProgress& pr) {
         const double t = secs(Clock::now() - start) * scale;
         if (!first && pr.stats.explained > 0) first = t;
         for (const auto& id : pr.just_explained) {

@@ -97,32 +97,32 @@ int run_audit_command(const std::vector<std::string>& args) {
     std::unique_ptr<Host> host;
     audit::AuditOptions opts;
     opts.enrich = !a.has("--no-llm");
-    opts.provider = a.value("--provider");
+    opts.explain.provider = a.value("--provider");
     if (auto today = a.value("--today")) opts.today = *today;
     if (opts.enrich) {
         host = build_host(host_options(a));
         for (const auto& e : host->errors) std::cerr << "autoarr audit: " << e << "\n";
         if (!host->errors.empty()) return 2;
-        if (opts.provider && !host->registry.find(*opts.provider)) {
-            std::cerr << "autoarr audit: unknown provider \"" << *opts.provider << "\"\n";
+        if (opts.explain.provider && !host->registry.find(*opts.explain.provider)) {
+            std::cerr << "autoarr audit: unknown provider \"" << *opts.explain.provider << "\"\n";
             return 2;
         }
     }
-    opts.enrich_deadline = deadline;
+    opts.explain.deadline = deadline;
     std::unique_ptr<store::Store> cache;
     if (host && !a.has("--no-cache")) {
         const std::string path = store::Store::default_path();
         try {
             cache = std::make_unique<store::Store>(path);
-            opts.cache = cache.get();
-            opts.cache_ttl_days = host->config.explanation_cache_days;
-            cache->purge_explanations(opts.cache_ttl_days);
+            opts.explain.cache = cache.get();
+            opts.explain.cache_ttl_days = host->config.explanation_cache_days;
+            cache->purge_explanations(opts.explain.cache_ttl_days);
         } catch (const std::exception& e) {
             std::cerr << "autoarr audit: the explanation cache is not used: " << e.what() << "\n";
         }
     }
     ProgressLine progress(ProgressLine::choose(::isatty(STDERR_FILENO), a.has("--progress")));
-    opts.on_progress = [&](const audit::EnrichmentProgress& p) { progress.update(p); };
+    opts.explain.on_progress = [&](const audit::EnrichmentProgress& p) { progress.update(p); };
     auto report = audit::run_audit(stack, rules, host ? host->router.get() : nullptr, opts);
     progress.finish();
     const auto& stats = report.enrichment;

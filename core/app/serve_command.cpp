@@ -253,8 +253,8 @@ int run_serve_command(const std::vector<std::string>& args) {
         try {
             auto stack = connectors::read_stack_dir(*sample);
             audit::AuditOptions start_opts;
-            start_opts.cache = db.get();
-            start_opts.cache_ttl_days = host->config.explanation_cache_days;
+            start_opts.explain.cache = db.get();
+            start_opts.explain.cache_ttl_days = host->config.explanation_cache_days;
             auto report = audit::run_audit(stack, rules, host->router.get(), start_opts);
             std::vector<std::pair<std::string, std::string>> findings;
             for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);

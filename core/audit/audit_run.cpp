@@ -56,11 +56,11 @@ AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, ro
         r.mode_reason = "nothing to explain: no findings";
     } else {
         // Cheap checks first, so a stack with no model server answers at once.
-        router->check_health(options.provider.value_or(""));
+        router->check_health(options.explain.provider.value_or(""));
         bool any_up = false;
         std::string why;
         for (const auto& p : router->providers()) {
-            if (options.provider && p.id != *options.provider) continue;
+            if (options.explain.provider && p.id != *options.explain.provider) continue;
             if (p.state == routing::ProviderState::healthy || p.state == routing::ProviderState::degraded) {
                 any_up = true;
             } else {
@@ -98,14 +98,7 @@ void apply_progress(AuditReport& r, const EnrichmentProgress& p) {
 }
 
 void enrich_audit(AuditReport& r, const RuleSet& rules, routing::Router& router, const AuditOptions& options) {
-    EnrichOptions eo;
-    eo.provider = options.provider;
-    eo.deadline = options.enrich_deadline;
-    eo.cache = options.cache;
-    eo.cache_ttl_days = options.cache_ttl_days;
-    eo.cancel = options.cancel;
-    eo.on_progress = options.on_progress;
-    EnrichmentResult e = enrich(router, rules, r.findings, r.redacted_documents, eo);
+    EnrichmentResult e = enrich(router, rules, r.findings, r.redacted_documents, options.explain);
     r.attempts = e.attempts;
     r.enrichment = e.stats;
     if (e.applied)

@@ -15,14 +15,11 @@
 namespace autoarr::audit {
 
 struct AuditOptions {
-    std::optional<std::string> provider;  // per-request choice
-    bool enrich = true;                   // false: --no-llm
-    std::chrono::milliseconds enrich_deadline{180000};
-    std::string today;              // YYYY-MM-DD; empty = the current UTC date
-    store::Store* cache = nullptr;  // the explanation cache (nullptr: --no-cache)
-    int cache_ttl_days = 30;
-    plugin::CancelToken* cancel = nullptr;
-    std::function<void(const EnrichmentProgress&)> on_progress;
+    bool enrich = true;  // false: --no-llm
+    std::string today;   // YYYY-MM-DD; empty = the current UTC date
+    // How the findings are explained: the explicit provider (also the one
+    // health-checked), the deadline, the cache, cancellation and progress.
+    EnrichOptions explain;
 };
 
 struct AuditReport {

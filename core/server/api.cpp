@@ -344,11 +344,11 @@ private:
         }
         progress("auditing");
         audit::AuditOptions opts;
-        opts.provider = provider;
+        opts.explain.provider = provider;
         opts.enrich = c_.enrichment != nullptr;
-        opts.cache = c_.store;
-        opts.cache_ttl_days = c_.explanation_cache_days;
-        opts.enrich_deadline = c_.enrich_deadline;
+        opts.explain.cache = c_.store;
+        opts.explain.cache_ttl_days = c_.explanation_cache_days;
+        opts.explain.deadline = c_.enrich_deadline;
         auto report = audit::rules_audit(stack, *c_.rules, c_.router, opts);
         for (const auto& a : report.attempts) c_.metrics.attempt(a.provider, a.outcome);
         std::vector<std::pair<std::string, std::string>> findings;
@@ -369,8 +369,8 @@ private:
             if (explain) {
                 // A client that leaves cancels its streamed enrichment (what
                 // was explained by then is stored, as "partial").
-                opts.cancel = req.cancel;
-                opts.enrich_deadline = std::min(c_.enrich_deadline, c_.stream_enrich_deadline);
+                opts.explain.cancel = req.cancel;
+                opts.explain.deadline = std::min(c_.enrich_deadline, c_.stream_enrich_deadline);
                 c_.enrichment->run_here(
                     report, opts, [&](const audit::AuditReport& r, const audit::EnrichmentProgress& p) {
                         json::array explained;

@@ -49,9 +49,9 @@ void EnrichmentQueue::store_report(const audit::AuditReport& r) {
 }
 
 void EnrichmentQueue::run_here(audit::AuditReport& r, audit::AuditOptions o, const OnBatch& on_batch) {
-    o.cache = &store_;
-    if (!o.cancel) o.cancel = &cancel_;
-    o.on_progress = [&](const audit::EnrichmentProgress& p) {
+    o.explain.cache = &store_;
+    if (!o.explain.cancel) o.explain.cancel = &cancel_;
+    o.explain.on_progress = [&](const audit::EnrichmentProgress& p) {
         audit::apply_progress(r, p);
         r.enrichment.state = "running";
         store_report(r);  // each batch is kept as it arrives
@@ -67,9 +67,10 @@ void EnrichmentQueue::run_here(audit::AuditReport& r, audit::AuditOptions o, con
         store_report(r);
         throw;
     }
-    if (r.enrichment.state != "complete" && o.cancel->cancelled())
-        r.enrichment.not_explained_reason =
-            &cancel_ == o.cancel ? "the service stopped" : "the client went away, or its response deadline passed";
+    if (r.enrichment.state != "complete" && o.explain.cancel->cancelled())
+        r.enrichment.not_explained_reason = &cancel_ == o.explain.cancel
+                                                ? "the service stopped"
+                                                : "the client went away, or its response deadline passed";
     store_report(r);
 }
 

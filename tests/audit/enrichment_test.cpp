@@ -50,7 +50,7 @@ protected:
                       const connectors::Stack& stack = sample()) {
         AuditOptions opts;
         opts.today = "2026-11-25";
-        opts.cache = cache;
+        opts.explain.cache = cache;
         return run_audit(stack, rules(), &router, opts);
     }
     static test::OllamaSimProfile home_server() {
@@ -197,7 +197,7 @@ TEST_F(EnrichmentTest, ADeadlineKeepsWhatWasExplainedAndSaysWhy) {
     auto router = router_for(sim);
     AuditOptions opts;
     opts.today = "2026-11-25";
-    opts.enrich_deadline = std::chrono::milliseconds(2500);
+    opts.explain.deadline = std::chrono::milliseconds(2500);
     auto r = run_audit(sample(), rules(), router.get(), opts);
     EXPECT_EQ(r.enrichment.state, "partial");
     EXPECT_GT(r.enrichment.explained, 0);
