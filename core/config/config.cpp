@@ -222,6 +222,16 @@ void invalid(ProviderConfig& pc, const std::string& var, const std::string& valu
     if (pc.invalid_reason.empty()) pc.invalid_reason = var + "=\"" + value + "\" is not " + want;
 }
 
+// A boolean environment variable into a provider setting; a bad value makes the provider invalid.
+void bool_setting(const Environment& env, const char* var, ProviderConfig& pc, const char* key) {
+    if (auto* v = env_get(env, var)) {
+        if (auto b = parse_bool(*v))
+            pc.settings[key] = *b;
+        else
+            invalid(pc, var, *v, "true or false");
+    }
+}
+
 // The original's environment variables for the first-party providers.
 void apply_env(const Environment& env, Config& c) {
     if (auto* v = env_get(env, "LLM_PROVIDER"); v && !trim(*v).empty()) {
@@ -253,24 +263,14 @@ void apply_env(const Environment& env, Config& c) {
         else
             invalid(ollama, "OLLAMA_TIMEOUT", *v, "a positive number of seconds");
     }
-    if (auto* v = env_get(env, "OLLAMA_AUTO_DOWNLOAD")) {
-        if (auto b = parse_bool(*v))
-            ollama.settings["auto_download"] = *b;
-        else
-            invalid(ollama, "OLLAMA_AUTO_DOWNLOAD", *v, "true or false");
-    }
+    bool_setting(env, "OLLAMA_AUTO_DOWNLOAD", ollama, "auto_download");
     if (auto* v = env_get(env, "OLLAMA_NUM_CTX")) {
         if (auto n = parse_int(*v, 256); n && *n <= 1048576)
             ollama.settings["num_ctx"] = *n;
         else
             invalid(ollama, "OLLAMA_NUM_CTX", *v, "a context window from 256 to 1048576 tokens");
     }
-    if (auto* v = env_get(env, "OLLAMA_THINK")) {
-        if (auto b = parse_bool(*v))
-            ollama.settings["think"] = *b;
-        else
-            invalid(ollama, "OLLAMA_THINK", *v, "true or false");
-    }
+    bool_setting(env, "OLLAMA_THINK", ollama, "think");
     if (!ollama.settings.contains("model")) ollama.settings["model"] = "qwen2.5:7b";
 
     auto& claude = c.providers["claude"];

@@ -79,6 +79,18 @@ TEST(ConfigTest, InvalidValueMakesOnlyThatProviderUnavailableAndNamesTheVariable
     EXPECT_EQ(load_with({{"CLAUDE_MAX_RETRIES", "4"}}).providers["claude"].max_retries, 4);
 }
 
+TEST(ConfigTest, OllamaWindowAndThinkingFromTheEnvironment) {
+    auto c = load_with({{"OLLAMA_NUM_CTX", "16384"}, {"OLLAMA_THINK", "yes"}});
+    EXPECT_EQ(c.providers["ollama"].settings.at("num_ctx").as_int64(), 16384);
+    EXPECT_EQ(c.providers["ollama"].settings.at("think").as_bool(), true);
+    EXPECT_EQ(load_with({{"OLLAMA_NUM_CTX", "100"}}).providers["ollama"].invalid_reason,
+              "OLLAMA_NUM_CTX=\"100\" is not a context window from 256 to 1048576 tokens");
+    EXPECT_EQ(load_with({{"OLLAMA_THINK", "maybe"}}).providers["ollama"].invalid_reason,
+              "OLLAMA_THINK=\"maybe\" is not true or false");
+    EXPECT_EQ(load_with({{"AUTOARR_EXPLANATION_CACHE_DAYS", "7"}}).explanation_cache_days, 7);
+    EXPECT_FALSE(load_with({{"AUTOARR_EXPLANATION_CACHE_DAYS", "0"}}).errors.empty());
+}
+
 TEST(ConfigTest, FileWithCommentsAndAnyPluginSection) {
     const char* file = R"({
       // routing
