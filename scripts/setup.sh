@@ -6,6 +6,8 @@
 # Usage: scripts/setup.sh            (as root, or with sudo available)
 set -euo pipefail
 
+# clang (14) with its runtime (libFuzzer, ASan, UBSan) and llvm's symbolizer
+# build and run the fuzz targets (cmake --preset fuzz, scripts/fuzz.sh).
 # Boost must be 1.81: bookworm's plain libboost-dev is 1.74, which lacks Boost.JSON
 # and Boost.URL.
 packages=(
@@ -14,6 +16,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   abi-compliance-checker clang-format
+  clang libclang-rt-14-dev llvm curl
   wrk hyperfine
   sabnzbdplus unrar
 )

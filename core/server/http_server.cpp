@@ -7,7 +7,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -270,14 +269,7 @@ private:
         if (ec) return on_read_error(ec);
         auto& msg = parser_->get();
         if (auto refusal = framing_refusal(msg)) return refuse(*refusal);
-        request_ = HttpRequest{};
-        request_.method = std::string(msg.method_string());
-        request_.target = std::string(msg.target());
-        for (const auto& f : msg) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            request_.headers[name] = std::string(f.value());
-        }
+        request_ = request_from_header(msg);
         const auto length = parser_->content_length();
         auto verdict = impl_.guard.check(request_, parser_->chunked() || (length && *length > 0));
         if (verdict.refusal) return refuse(*verdict.refusal);
@@ -296,21 +288,14 @@ private:
         auto& msg = parser_->get();
         HttpRequest& req = request_;
         req.body = std::move(msg.body());
-        for (const auto& f : msg) {  // trailers, if any, join the header fields
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            req.headers.try_emplace(name, std::string(f.value()));
-        }
+        add_trailer_fields(req, msg);  // trailers, if any, join the header fields
         keep_alive_ = msg.keep_alive();
         http10_ = msg.version() == 10;
-        auto url = boost::urls::parse_origin_form(req.target);
-        if (!url) {
+        if (!split_target(req)) {
             keep_alive_ = false;
             send(HttpServer::error(400, "bad_request", "the request target is not a valid path"));
             return close();
         }
-        req.path = std::string(url->path());
-        for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
         if (preflight_) {  // an allowed CORS preflight: answered here, no route sees it
             HttpResponse r;
             r.status = 204;
