@@ -182,8 +182,9 @@ const std::regex& cached_regex(const std::string& pattern) {
 }
 
 // Why std::regex must not be given this pattern, or "". Found by fuzzing:
-// libstdc++ reads a repetition count such as {99999999999999999999} with
-// signed overflow (undefined behaviour), and nested counts make an automaton
+// libstdc++ reads a repetition count such as {99999999999999999999}, or a
+// back-reference such as \99999999999999999999, with signed overflow
+// (undefined behaviour), and nested counts make an automaton
 // of their product's size. Counts are capped at kMaxRepeat, their product
 // at kMaxRepeatProduct, the pattern at kMaxPatternBytes.
 std::string regex_problem(std::string_view pattern) {
@@ -195,7 +196,12 @@ std::string regex_problem(std::string_view pattern) {
     for (std::size_t i = 0; i < pattern.size(); ++i) {
         const char c = pattern[i];
         if (c == '\\') {
-            ++i;  // an escaped character is literal
+            // \N is a back-reference, read with the same unchecked arithmetic.
+            std::size_t digits = 0;
+            while (i + 1 + digits < pattern.size() && pattern[i + 1 + digits] >= '0' && pattern[i + 1 + digits] <= '9')
+                ++digits;
+            if (digits > 3) return "has a back-reference number longer than 3 digits";
+            i += std::max<std::size_t>(digits, 1);  // an escaped character is literal
             continue;
         }
         if (in_class) {

@@ -18,6 +18,7 @@
 #include "server/request_guard.h"
 #include "server/socket_writer.h"
 #include "util/log.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::server {
 
@@ -30,8 +31,10 @@ using boost::system::error_code;
 HttpResponse HttpServer::error(int status, const std::string& code, const std::string& message) {
     HttpResponse r;
     r.status = status;
-    r.body = boost::json::serialize(
-        boost::json::object{{"error", boost::json::object{{"code", code}, {"message", message}}}});
+    // The message may quote the client's bytes (a Host header): valid UTF-8, bounded,
+    // so the body is valid JSON (found by fuzzing: a Host of 0xFF bytes was echoed raw).
+    r.body = boost::json::serialize(boost::json::object{
+        {"error", boost::json::object{{"code", code}, {"message", util::safe_error_text(message)}}}});
     return r;
 }
 
