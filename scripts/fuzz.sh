@@ -129,13 +129,15 @@ run_target() {  # the target's line from `targets`; prints one summary line
     -dict="$dict" -artifact_prefix="$out/artifacts/$name/")
   [ -n "$runs" ] && args+=(-runs="$runs")
   local status=0
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
+  # Scratch files (the config target's file, the request path's store) go to memory when it can.
+  TMPDIR=$([ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}") \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    nice -n "$niceness" "$out/fuzz_$name" "${args[@]}" "$out/corpus/$name" "$out/seeds/$name" > "$log" 2>&1 || status=$?
+    nice -n "$niceness" "$out/fuzz/fuzz_$name" "${args[@]}" "$out/corpus/$name" "$out/seeds/$name" > "$log" 2>&1 || status=$?
   local execs cov ft
-  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  execs=$(awk '/stat::number_of_executed_units/ {n = $2} END {print n}' "$log")
+  cov=$(awk '{for (i = 1; i < NF; i++) if ($i == "cov:") n = $(i + 1)} END {print n}' "$log")
+  ft=$(awk '{for (i = 1; i < NF; i++) if ($i == "ft:") n = $(i + 1)} END {print n}' "$log")
   local verdict=ok
   if ((status != 0)); then verdict="FAILED (exit $status; $(ls "$out/artifacts/$name" | tr '\n' ' '))"; fi
   printf '%-16s %12s execs  cov %6s  ft %7s  corpus %6s  %s\n' "$name" "${execs:-?}" "${cov:-?}" "${ft:-?}" \
@@ -150,17 +152,23 @@ run_target() {  # the target's line from `targets`; prints one summary line
 echo "== fuzz.sh: ${#selected[@]} targets, ${seconds} s each$([ -n "$runs" ] && echo " or $runs executions"), $jobs at a time"
 start=$(date +%s)
 failed=0
-pids=()
+running=0
 for t in "${selected[@]}"; do
   if ((jobs <= 1)); then
     run_target "$t" || failed=1
-  else
-    run_target "$t" > "$out/logs/${t%%|*}.summary" 2>&1 &
-    pids+=($!)
-    while (($(jobs -rp | wc -l) >= jobs)); do sleep 1; done
+    continue
   fi
+  if ((running >= jobs)); then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  run_target "$t" > "$out/logs/${t%%|*}.summary" 2>&1 &
+  running=$((running + 1))
 done
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
+while ((running > 0)); do
+  wait -n || failed=1
+  running=$((running - 1))
+done
 if ((jobs > 1)); then for t in "${selected[@]}"; do cat "$out/logs/${t%%|*}.summary"; done; fi
 echo "== fuzz.sh: $(( $(date +%s) - start )) s$( ((failed)) && echo ', FAILED' || echo ', no crash')"
 exit $failed

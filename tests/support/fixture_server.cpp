@@ -102,6 +102,7 @@ struct FixtureServer::Impl {
     mutable std::mutex mutex;
     std::map<std::pair<std::string, std::string>, Handler> handlers;
     std::vector<ReceivedRequest> received;
+    bool record = true;  // guarded by mutex
     std::vector<std::thread> workers;
     std::vector<std::shared_ptr<tcp::socket>> open_sockets;
 
@@ -195,7 +196,7 @@ struct FixtureServer::Impl {
             Handler h;
             {
                 std::lock_guard lock(mutex);
-                received.push_back(req);
+                if (record) received.push_back(req);
                 std::string path = req.target.substr(0, req.target.find('?'));
                 auto it = handlers.find({req.method, path});
                 if (it != handlers.end()) h = it->second;
@@ -291,6 +292,11 @@ void FixtureServer::clear_handlers() {
 std::vector<ReceivedRequest> FixtureServer::requests() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->received;
+}
+
+void FixtureServer::record_requests(bool on) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->record = on;
 }
 
 }  // namespace autoarr::test

@@ -67,6 +67,8 @@ public:
     void clear_handlers();
 
     std::vector<ReceivedRequest> requests() const;
+    // Whether requests() keeps what arrives (default on); a long soak turns it off.
+    void record_requests(bool on);
     std::size_t connections() const { return connections_.load(); }
 
 private:
