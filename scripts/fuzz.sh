@@ -11,6 +11,8 @@
 #   FUZZ_JOBS=N         targets run at once (default 1)
 #   FUZZ_RUNS=N         stop a target after N executions as well (the long run: 10000000)
 #   FUZZ_NICE=N         run the targets under nice -n N (default 0; the long run uses 19)
+#   FUZZ_TIMEOUT=S      an input that runs longer is a failure (default 10; at nice 19 on a busy
+#                       machine a 5 ms input has waited 11 s for the CPU, so the long run uses 120)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,6 +21,7 @@ shift || true
 jobs=${FUZZ_JOBS:-1}
 runs=${FUZZ_RUNS:-}
 niceness=${FUZZ_NICE:-0}
+timeout_s=${FUZZ_TIMEOUT:-10}
 
 # name | seed sources (in-repo files and globs; seeds/<name> is always added) | dictionaries | max_len
 # (0: the largest seed; the stream targets cut every input three ways, so theirs stay small)
@@ -125,7 +128,7 @@ run_target() {  # the target's line from `targets`; prints one summary line
   for d in $dicts; do cat "tests/fuzz/dict/$d.dict" >> "$dict"; done
   mkdir -p "$out/corpus/$name" "$out/artifacts/$name"
   local log="$out/logs/$name.log"
-  local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1
+  local args=(-max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1
     -dict="$dict" -artifact_prefix="$out/artifacts/$name/")
   [ -n "$runs" ] && args+=(-runs="$runs")
   local status=0
