@@ -59,32 +59,15 @@ base=http://127.0.0.1:$port
 echo "soak: autoarr serve pid $serve_pid on :$port, upstream :$up_port, refusing :$refused_port; ${duration} s at $rate req/s"
 
 # Inline audits cycle through three stacks: the sample and the two fixture variants.
-stack_json() {
-  local dir=$1 first_app=1
-  printf '{"documents":{'
-  for app in sabnzbd sonarr radarr; do
-    [ -d "$dir/$app" ] || continue
-    ((first_app)) || printf ','
-    first_app=0
-    printf '"%s":{' "$app"
-    local first=1
-    for f in "$dir/$app"/*.json; do
-      ((first)) || printf ','
-      first=0
-      printf '"%s":' "$(basename "$f" .json)"
-      cat "$f"
-    done
-    printf '}'
-  done
-  printf '}}'
-}
-stack_json examples/sample-stack > "$work/inline-0.json"
+source scripts/stack_json.sh
+inline() { printf '{"documents":'; stack_json "$1"; printf '}'; }
+inline examples/sample-stack > "$work/inline-0.json"
 for v in misconfigured well-configured; do
   mkdir -p "$work/stack-$v"
   for app in sabnzbd sonarr radarr; do ln -s "$PWD/tests/fixtures/arr/$app/$v" "$work/stack-$v/$app"; done
 done
-stack_json "$work/stack-misconfigured" > "$work/inline-1.json"
-stack_json "$work/stack-well-configured" > "$work/inline-2.json"
+inline "$work/stack-misconfigured" > "$work/inline-1.json"
+inline "$work/stack-well-configured" > "$work/inline-2.json"
 
 sample() {  # every 10 s: seconds since start, RSS kB, open fds, threads, database bytes (with -wal, -shm)
   local t0=$1

@@ -34,8 +34,7 @@ FixtureResponse stream_fixture(const std::string& ndjson) {
     r.headers = {{"Content-Type", "application/x-ndjson"}};
     r.body = ndjson;
     r.chunked = true;
-    for (std::size_t at = 0, lf; (lf = ndjson.find('\n', at)) != std::string::npos; at = lf + 1)
-        r.pieces.push_back(lf + 1 - at);
+    r.pieces = plan_lines(ndjson);
     return r;
 }
 

@@ -44,6 +44,13 @@ std::vector<std::size_t> plan_random(std::size_t n, unsigned seed, std::size_t m
     return out;
 }
 
+std::vector<std::size_t> plan_lines(std::string_view body) {
+    std::vector<std::size_t> out;
+    for (std::size_t at = 0, lf; (lf = body.find('\n', at)) != std::string_view::npos; at = lf + 1)
+        out.push_back(lf + 1 - at);
+    return out;
+}
+
 std::string fixture_bytes(const std::string& rel) {
     std::ifstream in(std::string(AUTOARR_SOURCE_DIR) + "/tests/fixtures/" + rel, std::ios::binary);
     if (!in) throw std::runtime_error("missing fixture " + rel);
