@@ -60,25 +60,7 @@ out=build/fuzz
 mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts" "$out/logs" "$out/dict"
 
 # One document per stack variant, as POST /api/v1/audits {"documents": ...} takes them.
-stack_json() {  # dir: <dir>/<app>/<endpoint>.json
-  local dir=$1 first_app=1
-  printf '{'
-  for app in sabnzbd sonarr radarr; do
-    [ -d "$dir/$app" ] || continue
-    ((first_app)) || printf ','
-    first_app=0
-    printf '"%s":{' "$app"
-    local first=1
-    for f in "$dir/$app"/*.json; do
-      ((first)) || printf ','
-      first=0
-      printf '"%s":' "$(basename "$f" .json)"
-      cat "$f"
-    done
-    printf '}'
-  done
-  printf '}'
-}
+source scripts/stack_json.sh
 stack_dirs() {
   echo examples/sample-stack
   for variant in misconfigured well-configured; do
