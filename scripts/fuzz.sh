@@ -114,11 +114,15 @@ run_target() {  # the target's line from `targets`; prints one summary line
     -dict="$dict" -artifact_prefix="$out/artifacts/$name/")
   [ -n "$runs" ] && args+=(-runs="$runs")
   local status=0
-  # Scratch files (the config target's file, the request path's store) go to memory when it can.
-  TMPDIR=$([ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}") \
+  # Scratch files (the config target's file, the request path's store) go to memory when
+  # it can, in a directory of their own that goes when the target ends, crashed or not.
+  local scratch
+  scratch=$(mktemp -d "$([ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/autoarr-fuzz-$name.XXXXXX")
+  TMPDIR=$scratch \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     nice -n "$niceness" "$out/fuzz/fuzz_$name" "${args[@]}" "$out/corpus/$name" "$out/seeds/$name" > "$log" 2>&1 || status=$?
+  rm -rf "$scratch"
   local execs cov ft
   execs=$(awk '/stat::number_of_executed_units/ {n = $2} END {print n}' "$log")
   cov=$(awk '{for (i = 1; i < NF; i++) if ($i == "cov:") n = $(i + 1)} END {print n}' "$log")
