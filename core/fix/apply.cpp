@@ -62,6 +62,22 @@ Change change_of(const store::ChangeField& f) {
     return c;
 }
 
+store::ChangeField field_of(const Change& c, int64_t seq) {
+    store::ChangeField f;
+    f.seq = seq;
+    f.rule_id = c.rule_id;
+    f.app = c.app;
+    f.resource = c.resource;
+    f.item = c.item;
+    f.label = c.label;
+    f.field = c.field;
+    f.resource_id = c.resource_id;
+    f.before_json = shown(c.before);
+    f.after_json = shown(c.after);
+    f.restart = c.restart;
+    return f;
+}
+
 ApplyResult apply_plan(const Plan& plan, Writers& writers, store::Store& store, const ApplyOptions& options) {
     ApplyResult result;
     result.change_set_id = new_change_set_id();
@@ -71,21 +87,7 @@ ApplyResult apply_plan(const Plan& plan, Writers& writers, store::Store& store, 
     row.audit_id = options.audit_id;
     row.state = "applying";
     int64_t seq = 0;
-    for (const auto& c : plan.changes) {
-        store::ChangeField f;
-        f.seq = ++seq;
-        f.rule_id = c.rule_id;
-        f.app = c.app;
-        f.resource = c.resource;
-        f.item = c.item;
-        f.label = c.label;
-        f.field = c.field;
-        f.resource_id = c.resource_id;
-        f.before_json = shown(c.before);
-        f.after_json = shown(c.after);
-        f.restart = c.restart;
-        row.fields.push_back(std::move(f));
-    }
+    for (const auto& c : plan.changes) row.fields.push_back(field_of(c, ++seq));
     store.create_change_set(row);  // before anything is written
 
     std::size_t written = 0, refused = 0;

@@ -69,7 +69,8 @@ RollbackResult rollback_change_set(const std::string& id, Writers& writers, stor
 // "cs_20261202T101500Z_1a2b3c4d"
 std::string new_change_set_id();
 
-// A stored field as the change it records.
+// A stored field as the change it records, and back (state "planned").
 Change change_of(const store::ChangeField& f);
+store::ChangeField field_of(const Change& c, int64_t seq);
 
 }  // namespace autoarr::fix

@@ -209,19 +209,11 @@ std::string rollback_text(const RollbackRun& run) {
 json::object change_set_json(const store::ChangeSetRow& set) {
     json::array fields;
     for (const auto& f : set.fields) {
-        Change c = change_of(f);
-        fields.push_back(json::object{{"seq", f.seq},
-                                      {"rule_id", f.rule_id},
-                                      {"app", f.app},
-                                      {"setting", setting_name(c)},
-                                      {"resource", f.resource},
-                                      {"item", f.item},
-                                      {"field", f.field},
-                                      {"before", c.before},
-                                      {"after", c.after},
-                                      {"restart_required", f.restart},
-                                      {"state", f.state},
-                                      {"error", f.error}});
+        json::object o = change_json(change_of(f));
+        o["seq"] = f.seq;
+        o["state"] = f.state;
+        o["error"] = f.error;
+        fields.push_back(std::move(o));
     }
     return {{"id", set.id},       {"created_at", set.created_at},         {"audit_id", set.audit_id},
             {"state", set.state}, {"rolled_back_at", set.rolled_back_at}, {"fields", std::move(fields)}};

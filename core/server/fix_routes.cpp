@@ -128,18 +128,24 @@ void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, 
     if (!request.dry_run && !writing.try_lock())
         return w.send(
             HttpServer::error(409, "fix_running", "another fix or rollback is running; try again when it ends"));
-    fix::Writers writers = fix::writers_for(c_.apps, kAppTimeout);
-    const auto apps = c_.apps;
-    try {
-        fix::FixRun run = fix::run_fix(*c_.rules, audit_id, audited.findings, audited.documents, request, writers,
-                                       c_.store, [&apps] { return connectors::fetch_stack(apps); });
-        w.send(json_ok(run.applied ? 201 : 200, fix::fix_json(run)));
-    } catch (const std::invalid_argument& e) {
-        w.send(HttpServer::error(422, "invalid_field", e.what()));
-    } catch (const std::exception& e) {
-        log::error("fix", std::string("fix run failed: ") + e.what());
-        w.send(HttpServer::error(500, "fix_failed", std::string("the fix run failed: ") + e.what()));
-    }
+    // The answer is sent after the lock is released: a client that acts on
+    // it at once (a rollback) must not find the run still holding it.
+    HttpResponse answer = [&] {
+        fix::Writers writers = fix::writers_for(c_.apps, kAppTimeout);
+        const auto apps = c_.apps;
+        try {
+            fix::FixRun run = fix::run_fix(*c_.rules, audit_id, audited.findings, audited.documents, request, writers,
+                                           c_.store, [&apps] { return connectors::fetch_stack(apps); });
+            return json_ok(run.applied ? 201 : 200, fix::fix_json(run));
+        } catch (const std::invalid_argument& e) {
+            return HttpServer::error(422, "invalid_field", e.what());
+        } catch (const std::exception& e) {
+            log::error("fix", std::string("fix run failed: ") + e.what());
+            return HttpServer::error(500, "fix_failed", std::string("the fix run failed: ") + e.what());
+        }
+    }();
+    if (writing.owns_lock()) writing.unlock();
+    w.send(answer);
 }
 
 void FixRoutes::rollback(const HttpRequest& req, const std::string& id, ResponseWriter& w) {
@@ -164,18 +170,22 @@ void FixRoutes::rollback(const HttpRequest& req, const std::string& id, Response
     if (!writing.owns_lock())
         return w.send(
             HttpServer::error(409, "fix_running", "another fix or rollback is running; try again when it ends"));
-    fix::Writers writers = fix::writers_for(c_.apps, kAppTimeout);
-    const auto apps = c_.apps;
-    try {
-        fix::RollbackRun run = fix::run_rollback(*c_.rules, id, force, writers, *c_.store,
-                                                 [&apps] { return connectors::fetch_stack(apps); });
-        w.send(json_ok(200, fix::rollback_json(run)));
-    } catch (const std::invalid_argument& e) {
-        w.send(HttpServer::error(409, "cannot_roll_back", e.what()));
-    } catch (const std::exception& e) {
-        log::error("fix", std::string("rollback failed: ") + e.what());
-        w.send(HttpServer::error(500, "rollback_failed", std::string("the rollback failed: ") + e.what()));
-    }
+    HttpResponse answer = [&] {
+        fix::Writers writers = fix::writers_for(c_.apps, kAppTimeout);
+        const auto apps = c_.apps;
+        try {
+            fix::RollbackRun run = fix::run_rollback(*c_.rules, id, force, writers, *c_.store,
+                                                     [&apps] { return connectors::fetch_stack(apps); });
+            return json_ok(200, fix::rollback_json(run));
+        } catch (const std::invalid_argument& e) {
+            return HttpServer::error(409, "cannot_roll_back", e.what());
+        } catch (const std::exception& e) {
+            log::error("fix", std::string("rollback failed: ") + e.what());
+            return HttpServer::error(500, "rollback_failed", std::string("the rollback failed: ") + e.what());
+        }
+    }();
+    writing.unlock();  // before the answer (see post_fixes)
+    w.send(answer);
 }
 
 }  // namespace autoarr::server
