@@ -25,6 +25,8 @@ struct AuditRow {
     int64_t findings = 0;
     std::string report_json;       // the full report, as returned to the client
     std::string enrichment_state;  // running | complete | partial | failed | skipped ("" before schema 2)
+    // The stored findings by severity (filled by audits(), for the history plot).
+    int64_t critical = 0, high = 0, medium = 0, low = 0;
 };
 
 // One model explanation, keyed by what the model was asked (docs/audit.md, "The cache").
@@ -78,7 +80,7 @@ public:
     void put_explanations(const std::vector<std::pair<ExplanationKey, CachedExplanation>>& rows);
     int64_t clear_explanations();                                 // returns how many were removed
     int64_t purge_explanations(int max_age_days);                 // removes expired entries; returns how many
-    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
+    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json, with counts
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
     std::vector<std::pair<std::string, std::string>> health_transitions(
