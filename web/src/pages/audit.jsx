@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ErrorNote, Loading, Score, SeverityBadge, StateBadge } from '../components.jsx';
 import { api, getJson } from '../lib/api.js';
 import { APPLICATIONS, SEVERITIES, appTitle, filterFindings, groupFindings, valueText } from '../lib/audit.js';
+import { fetchAudit } from '../lib/fetch_audit.js';
 import { download } from '../lib/download.js';
 import { liveAudit } from '../lib/live_audit.js';
 import { useResource } from '../lib/resource.js';
@@ -13,12 +14,6 @@ import { setQuery } from '../lib/router.js';
 import { useStore } from '../lib/store.js';
 import { when } from '../lib/time.js';
 import { RunAuditButton } from './overview.jsx';
-
-async function loadAudit(id) {
-  if (id !== 'latest') return getJson(`/api/v1/audits/${encodeURIComponent(id)}`);
-  const { audits } = await getJson('/api/v1/audits?limit=1');
-  return audits.length ? getJson(`/api/v1/audits/${encodeURIComponent(audits[0].audit_id)}`) : null;
-}
 
 function Finding({ f, running }) {
   return (
@@ -55,7 +50,7 @@ function Progress({ audit, live }) {
 
 export function AuditPage({ id, query }) {
   const live = useStore(liveAudit);
-  const stored = useResource(() => loadAudit(id), [id]);
+  const stored = useResource(() => fetchAudit(id), [id]);
   const fromLive = live.report && (id === live.report.audit_id || (id === 'latest' && live.running)) ? live.report : null;
   const audit = fromLive || stored.data;
   const running = audit?.enrichment?.state === 'running';

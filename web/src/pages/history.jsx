@@ -34,20 +34,23 @@ function Plot({ audits }) {
   );
 }
 
-function FindingList({ title, findings, testid, showChange }) {
+function FindingList({ title, findings, testid, showChange, collapsed }) {
+  const list = findings.length === 0 ? <p class="muted">None.</p> : (
+    <ul>
+      {findings.map((f) => (
+        <li key={`${f.application}/${f.rule_id}`}>
+          <SeverityBadge severity={f.severity} /> <code>{f.rule_id}</code> {appTitle(f.application)}: {f.setting_path}
+          {showChange && f.changed && <span class="muted"> ({valueText(f.before)} → {valueText(f.current)})</span>}
+        </li>
+      ))}
+    </ul>
+  );
+  const count = <span class="count" data-testid={testid}>{findings.length}</span>;
   return (
     <section class="diff-part" aria-label={title}>
-      <h3>{title} <span class="count" data-testid={testid}>{findings.length}</span></h3>
-      {findings.length === 0 ? <p class="muted">None.</p> : (
-        <ul>
-          {findings.map((f) => (
-            <li key={`${f.application}/${f.rule_id}`}>
-              <SeverityBadge severity={f.severity} /> <code>{f.rule_id}</code> {appTitle(f.application)}: {f.setting_path}
-              {showChange && f.changed && <span class="muted"> ({valueText(f.before)} → {valueText(f.current)})</span>}
-            </li>
-          ))}
-        </ul>
-      )}
+      {collapsed && findings.length > 0
+        ? <details><summary><h3>{title} {count}</h3></summary>{list}</details>
+        : <><h3>{title} {count}</h3>{list}</>}
     </section>
   );
 }
@@ -69,7 +72,7 @@ function Diff({ from, to }) {
       <div class="diff">
         <FindingList title="New" findings={diff.added} testid="diff-new" />
         <FindingList title="Fixed" findings={diff.fixed} testid="diff-fixed" />
-        <FindingList title="Unchanged" findings={diff.unchanged} testid="diff-unchanged" showChange />
+        <FindingList title="Unchanged" findings={diff.unchanged} testid="diff-unchanged" showChange collapsed />
       </div>
     </div>
   );

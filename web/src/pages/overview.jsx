@@ -4,15 +4,11 @@ import { useState } from 'preact/hooks';
 import { ErrorNote, Loading, Score, SeverityBadge, StateBadge } from '../components.jsx';
 import { getJson } from '../lib/api.js';
 import { APPLICATIONS, SEVERITIES, appTitle, countByApplication } from '../lib/audit.js';
+import { fetchAudit } from '../lib/fetch_audit.js';
 import { runAudit } from '../lib/live_audit.js';
 import { useResource } from '../lib/resource.js';
 import { navigate } from '../lib/router.js';
 import { when } from '../lib/time.js';
-
-async function latestAudit() {
-  const { audits } = await getJson('/api/v1/audits?limit=1');
-  return audits.length ? getJson(`/api/v1/audits/${encodeURIComponent(audits[0].audit_id)}`) : null;
-}
 
 export function RunAuditButton() {
   const [error, setError] = useState(null);
@@ -72,7 +68,7 @@ function LatestAudit({ audit }) {
 }
 
 export function OverviewPage() {
-  const audit = useResource(latestAudit, []);
+  const audit = useResource(() => fetchAudit('latest'), []);
   const providers = useResource(() => getJson('/api/v1/providers'), []);
   return (
     <section aria-labelledby="overview-title">

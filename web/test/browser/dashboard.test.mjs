@@ -63,7 +63,7 @@ describe('the dashboard', () => {
     assert.equal(seen[seen.length - 1], 91);
     assert.ok(seen.length >= 3, `the explanations did not arrive batch by batch: ${seen}`);
     await page.getByText('Explaining…').first().waitFor({ state: 'detached' });
-    await screenshot(page, 'audit-explained-desktop');
+    await screenshot(page, 'audit-explained-desktop', { fullPage: false });
     // The stored audit is the one shown, and a reload keeps the view.
     const id = new URL(page.url()).pathname.split('/').pop();
     const stored = await serve.api(`/api/v1/audits/${id}`);
@@ -84,10 +84,10 @@ describe('the dashboard', () => {
           assert.equal(response.status(), 200, `${path} answered ${response.status()}`);
           assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
           await page.getByRole('heading', { level: 1, name: new RegExp(`^${title}`) }).waitFor();
-          await page.waitForLoadState('networkidle');
+          await page.waitForFunction(() => !document.getElementById('main').textContent.includes('Loading…'));
           assert.deepEqual(await unlabelledControls(page), [], `${path}: controls without a label`);
           const name = path === '/' ? 'overview' : path.slice(1).replaceAll('/', '-');
-          await screenshot(page, `${name}-${label}${scheme === 'dark' ? '-dark' : ''}`);
+          await screenshot(page, `${name}-${label}${scheme === 'dark' ? '-dark' : ''}`, { fullPage: !path.startsWith('/audits') });
           // Usable at phone width: nothing wider than the screen but what scrolls on its own.
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
           assert.ok(overflow <= 1, `${path} at ${label} is ${overflow}px wider than the screen`);

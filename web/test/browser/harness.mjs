@@ -39,7 +39,7 @@ function freePort() {
 
 // The simulated Ollama: explains the sample stack batch by batch, and
 // streams a chat answer token by token.
-export async function startOllama({ generatedTokensPerS = 2500, streamedTokensPerS = 40 } = {}) {
+export async function startOllama({ generatedTokensPerS = 6000, streamedTokensPerS = 40 } = {}) {
   const child = spawn(env.ollamaSim, ['--generated-tokens-per-s', String(generatedTokensPerS),
     '--streamed-tokens-per-s', String(streamedTokensPerS), '--context', '4096'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
@@ -123,6 +123,7 @@ export async function openPage(browser, { viewport = DESKTOP, colorScheme = 'lig
   return { context, page, problems, requests };
 }
 
-export async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(env.artifacts, `${name}.png`), fullPage: true });
+// The whole page, or the first screen of a long one (an audit's 91 findings).
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: path.join(env.artifacts, `${name}.png`), fullPage });
 }
