@@ -289,7 +289,8 @@ int run_serve_command(const std::vector<std::string>& args) {
             std::vector<std::pair<std::string, std::string>> findings;
             for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
             db->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score,
-                            0, audit::report_json(report), report.enrichment.state},
+                            0, audit::report_json(report), report.enrichment.state,
+                            boost::json::serialize(report.redacted_documents)},
                            findings);
             std::cout << "\nAudit of the sample stack " << *sample << " (stored as " << report.audit_id << "):\n\n"
                       << audit::report_text(report, false) << "\nThe report is at " << url << "/api/v1/audits/"

@@ -6,6 +6,7 @@
 #include "audit/audit_run.h"
 #include "connectors/live.h"
 #include "routing/view_json.h"
+#include "server/fix_routes.h"
 #include "util/log.h"
 #include "util/secret_scrubber.h"
 #include "util/strings.h"
@@ -93,7 +94,7 @@ std::string sse(const std::string& event, const json::value& data) {
 
 class Api {
 public:
-    explicit Api(ApiContext& c) : c_(c) {}
+    explicit Api(ApiContext& c) : c_(c), fixes_(c) {}
 
     void operator()(const HttpRequest& req, ResponseWriter& w) {
         const auto start = std::chrono::steady_clock::now();
@@ -145,7 +146,9 @@ private:
                 return w.status;
             }
         }
-        if (p == "/health") {
+        if (fixes_.handle(req, w, route)) {
+            // answered: the fix routes (server/fix_routes.h)
+        } else if (p == "/health") {
             route = "/health";
             if (method({"GET"})) health(w);
         } else if (p == "/health/live") {
@@ -398,9 +401,10 @@ private:
         std::vector<std::pair<std::string, std::string>> findings;
         for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
         try {
-            c_.store->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""),
-                                  report.score, 0, audit::report_json(report), report.enrichment.state},
-                                 findings);
+            c_.store->save_audit(
+                {report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score, 0,
+                 audit::report_json(report), report.enrichment.state, json::serialize(report.redacted_documents)},
+                findings);
         } catch (const std::exception& e) {
             log::error("server", std::string("cannot store audit: ") + e.what());
             return fail(w, stream, 500, "store_failed", "the audit could not be stored");
@@ -583,6 +587,7 @@ private:
     }
 
     ApiContext& c_;
+    FixRoutes fixes_;
 };
 
 }  // namespace
@@ -590,7 +595,7 @@ private:
 bool route_may_block(const HttpRequest& r) {
     if (r.method != "POST") return false;
     const std::string& p = r.path;
-    return p == "/api/v1/chat" || p == "/api/v1/audits" || is_provider_check(p);
+    return p == "/api/v1/chat" || p == "/api/v1/audits" || is_provider_check(p) || FixRoutes::may_block(r);
 }
 
 Handler make_api(ApiContext& context) {
