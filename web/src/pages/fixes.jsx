@@ -2,7 +2,7 @@
 // application, apply the selected changes, the result, and the change sets
 // with their rollback. Nothing is written to an application before "Apply".
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorNote, Loading } from '../components.jsx';
+import { ErrorNote, Loading, SeverityBadge, StateBadge } from '../components.jsx';
 import { getJson, postJson } from '../lib/api.js';
 import { SEVERITIES, appTitle, valueText } from '../lib/audit.js';
 import { useResource } from '../lib/resource.js';
@@ -36,7 +36,7 @@ function DryRun({ plan, selected, setSelected }) {
                   <tr key={changeKey(a.app, c)}>
                     <td><input type="checkbox" checked={selected.has(c.rule_id)} onChange={() => toggle(c.rule_id)}
                       aria-label={`Apply ${c.rule_id} (${c.setting})`} /></td>
-                    <th scope="row"><code>{c.rule_id}</code></th>
+                    <th scope="row"><code>{c.rule_id}</code> <SeverityBadge severity={c.severity} /></th>
                     <td><code>{c.setting}</code></td>
                     <td class="before"><code>{valueText(c.before)}</code></td>
                     <td class="after"><code>{valueText(c.after)}</code></td>
@@ -58,17 +58,43 @@ function DryRun({ plan, selected, setSelected }) {
   );
 }
 
+function FieldStates({ fields, caption }) {
+  if (!fields?.length) return null;
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{caption}</caption>
+        <thead><tr><th scope="col">Rule</th><th scope="col">Application</th><th scope="col">Setting</th>
+          <th scope="col">State</th><th scope="col">Problem</th></tr></thead>
+        <tbody>
+          {fields.map((f, i) => (
+            <tr key={i}><th scope="row"><code>{f.rule_id}</code></th><td>{appTitle(f.app)}</td><td><code>{f.setting}</code></td>
+              <td><StateBadge state={f.state} /></td><td>{f.error || ''}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+// What an apply did (docs/api.md, "Fixes"): the change set, each field's
+// state, and the re-audit's verdict.
 function Outcome({ result }) {
-  const list = (items) => (items || []).map((x) => (typeof x === 'string' ? x : x.rule_id || JSON.stringify(x)));
-  const failed = result.failed || [];
+  const v = result.verification || {};
+  const list = (ids) => (ids?.length ? ids.join(', ') : 'none');
   return (
     <div class="outcome" role="status" data-testid="apply-result">
-      <p><strong>Applied.</strong>{result.change_set?.id && <> Change set <code>{result.change_set.id}</code>.</>}</p>
-      <p>Fixed: {list(result.fixed).join(', ') || 'none'}</p>
-      {failed.length > 0 && <p class="error">Failed: {failed.map((f) => (typeof f === 'string' ? f
-        : `${f.rule_id}${f.reason ? ` (${f.reason})` : ''}`)).join(', ')}</p>}
-      {result.left?.length > 0 && <p>Left as they were: {list(result.left).join(', ')}</p>}
-      {result.restart_required?.length > 0 && <p class="note">Restart to take effect: {list(result.restart_required).map(appTitle).join(', ')}</p>}
+      <p>Change set <code>{result.change_set.id}</code>: <StateBadge state={result.change_set.state} />
+        {result.stopped_by && <span class="error"> stopped by {result.stopped_by}</span>}</p>
+      <FieldStates fields={result.fields} caption="Written" />
+      <FieldStates fields={result.rollback} caption="Undone after the failure" />
+      {v.ran ? <p>Re-audit: score {v.score_before} → {v.score_after}, {v.findings_after} findings.</p>
+        : <p class="note">Re-audit not run: {v.error}</p>}
+      <p>Fixed: <span data-testid="fixed">{list(result.fixed)}</span></p>
+      {result.failed?.length > 0 && <p class="error">Still failing: {list(result.failed)}</p>}
+      {result.left?.length > 0 && <p>Left as they were: {list(result.left)}</p>}
+      {result.restart_required?.length > 0 && (
+        <p class="note">Restart before it takes effect: {result.restart_required.map(appTitle).join(', ')}</p>)}
     </div>
   );
 }
@@ -83,8 +109,9 @@ function ChangeSets({ generation }) {
     setError(null);
     setMessage(null);
     try {
-      await postJson(`/api/v1/changes/${encodeURIComponent(id)}/rollback`, {});
-      setMessage(`Change set ${id} was rolled back.`);
+      const r = await postJson(`/api/v1/changes/${encodeURIComponent(id)}/rollback`, {});
+      const failed = (r.fields || []).filter((f) => f.state === 'failed').length;
+      setMessage(`Change set ${id}: ${r.change_set.state}${failed ? `, ${failed} setting(s) could not be restored` : ''}.`);
       sets.reload();
     } catch (e) {
       setError(e);
@@ -102,14 +129,16 @@ function ChangeSets({ generation }) {
         <div class="scroll">
           <table>
             <thead><tr><th scope="col">Change set</th><th scope="col">When</th><th scope="col">Audit</th>
-              <th scope="col">Settings</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
+              <th scope="col">Settings</th><th scope="col">State</th>
+              <th scope="col"><span class="sr-only">Action</span></th></tr></thead>
             <tbody>
               {sets.data.changes.map((c) => (
                 <tr key={c.id} data-change={c.id}>
                   <th scope="row"><code>{c.id}</code></th><td>{when(c.created_at)}</td>
                   <td><a href={`/audits/${encodeURIComponent(c.audit_id)}`}>{c.audit_id}</a></td>
-                  <td>{(c.fields || []).length}</td>
-                  <td>{c.rolled_back_at ? <span class="muted">rolled back</span> : (
+                  <td>{(c.fields || []).map((f) => f.setting).join(', ')}</td>
+                  <td><StateBadge state={c.state} /></td>
+                  <td>{c.state === 'rolled_back' ? <span class="muted">{when(c.rolled_back_at)}</span> : (
                     <button type="button" class="secondary" disabled={busy === c.id} onClick={() => rollback(c.id)}
                       aria-label={`Roll back change set ${c.id}`}>{busy === c.id ? 'Rolling back…' : 'Roll back'}</button>)}</td>
                 </tr>
@@ -173,8 +202,9 @@ export function FixesPage({ query }) {
   return (
     <section aria-labelledby="fixes-title">
       <h1 id="fixes-title">Fixes</h1>
-      <p class="muted">A dry run shows every change before anything is written. Applied changes are kept as a change
-        set that can be rolled back.</p>
+      <p class="muted">A dry run shows every change before anything is written. Applying needs the API token
+        (<code>AUTOARR_API_TOKEN</code>), on this machine too. Applied changes are kept as a change set that can be
+        rolled back.</p>
       {audits.error ? <ErrorNote error={audits.error} /> : !audits.data ? <Loading /> : audits.data.audits.length === 0
         ? <p>No audit yet: run one first.</p> : (
         <form class="filters" onSubmit={(e) => { e.preventDefault(); preview(); }}>

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { DESKTOP, PHONE, launchBrowser, openPage, screenshot, startOllama, startServe } from './harness.mjs';
+import { DESKTOP, PHONE, launchBrowser, openPage, screenshot, startOllama, startSabnzbd, startServe } from './harness.mjs';
 
 const VIEWS = [
   ['/', 'Overview'],
@@ -18,13 +18,11 @@ const VIEWS = [
 let ollama;
 let serve;
 let browser;
-let fixesApi = false;  // the fix routes (issue 14) answer on this server
 
 before(async () => {
   ollama = await startOllama();
   serve = await startServe({ ollamaUrl: ollama.url });
   browser = await launchBrowser();
-  fixesApi = (await serve.api('/api/v1/changes')).status === 200;
 });
 
 after(async () => {
@@ -75,11 +73,10 @@ describe('the dashboard', () => {
   });
 
   test('every view loads from its own path, with no console error, at desktop and phone width', async () => {
-    const views = fixesApi ? VIEWS : VIEWS.filter(([p]) => p !== '/fixes');
     for (const [viewport, label] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
       for (const scheme of label === 'desktop' ? ['light', 'dark'] : ['light']) {
         const { context, page, problems, requests } = await openPage(browser, { viewport, colorScheme: scheme });
-        for (const [path, title] of views) {
+        for (const [path, title] of VIEWS) {
           const response = await page.goto(serve.url + path);
           assert.equal(response.status(), 200, `${path} answered ${response.status()}`);
           assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
@@ -299,5 +296,60 @@ describe('with AUTOARR_API_TOKEN set', () => {
     assert.equal((await r.json()).error.code, 'unauthorized');
     const shell = await fetch(guarded.url + '/history');
     assert.equal(shell.status, 200, 'the page itself must load, to ask for the token');
+  });
+});
+
+describe('fixes, against a real SABnzbd', () => {
+  const TOKEN = 'browser-test-fixes-token-77d0';
+  let sab;
+  let guarded;
+  before(async () => {
+    sab = await startSabnzbd();
+    await sab.set('misc', 'safe_postproc', '0');  // SAB-REL-01
+    await sab.set('misc', 'pre_check', '1');      // SAB-PERF-03
+    guarded = await startServe({ ollamaUrl: ollama.url, token: TOKEN,
+      extraEnv: { SABNZBD_URL: sab.url, SABNZBD_API_KEY: sab.key } });
+    const audit = await guarded.api('/api/v1/audits', { method: 'POST', body: { source: 'live' } });
+    assert.equal(audit.status, 201, JSON.stringify(audit.json));
+  });
+  after(async () => {
+    await guarded?.stop();
+    await sab?.stop();
+  });
+
+  test('a dry run shows the changes, the selected ones are applied, and the change set rolls back', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await page.goto(guarded.url + '/fixes');
+    const dialog = page.getByRole('dialog', { name: 'API token' });
+    await dialog.getByLabel('Token').fill(TOKEN);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Preview fixes (dry run)' }).click();
+    await page.getByTestId('dry-run-summary').waitFor();
+    const rel = page.getByRole('checkbox', { name: /^Apply SAB-REL-01 / });
+    const perf = page.getByRole('checkbox', { name: /^Apply SAB-PERF-03 / });
+    assert.ok(await rel.isChecked());
+    assert.ok(await perf.isChecked());
+    assert.match(await page.locator('tr', { has: rel }).textContent(), /safe_postproc.*0.*1/);
+    await screenshot(page, 'fixes-dry-run-desktop');
+    assert.equal(await sab.get('misc', 'safe_postproc'), '0', 'the dry run wrote to SABnzbd');
+
+    await perf.uncheck();
+    await page.getByRole('button', { name: /^Apply \d+ selected fix/ }).click();
+    const result = page.getByTestId('apply-result');
+    await result.waitFor({ timeout: 60000 });
+    assert.match(await result.getByTestId('fixed').textContent(), /SAB-REL-01/);
+    assert.doesNotMatch(await result.getByTestId('fixed').textContent(), /SAB-PERF-03/);
+    assert.equal(await sab.get('misc', 'safe_postproc'), '1');
+    assert.equal(await sab.get('misc', 'pre_check'), '1', 'an unselected fix was applied');
+    await screenshot(page, 'fixes-applied-desktop');
+
+    const id = (await result.locator('code').first().textContent()).trim();
+    const row = page.locator(`tr[data-change="${id}"]`);
+    await row.getByRole('button', { name: `Roll back change set ${id}` }).click();
+    await page.getByTestId('rollback-result').filter({ hasText: 'rolled_back' }).waitFor({ timeout: 60000 });
+    assert.equal(await sab.get('misc', 'safe_postproc'), '0');
+    await row.getByText('rolled_back').waitFor();
+    assert.deepEqual(problems.filter((p) => !/401/.test(p)), []);
+    await context.close();
   });
 });

@@ -127,3 +127,42 @@ export async function openPage(browser, { viewport = DESKTOP, colorScheme = 'lig
 export async function screenshot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: path.join(env.artifacts, `${name}.png`), fullPage });
 }
+
+// A real SABnzbd (Debian's sabnzbdplus) on loopback with a fresh config, for
+// the fixes: they write to it through its own API, and the test reads back.
+export async function startSabnzbd() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoarr-sab-'));
+  const port = await freePort();
+  const key = '0123456789abcdef0123456789abcdef';
+  const ini = path.join(dir, 'sabnzbd.ini');
+  fs.writeFileSync(ini, `[misc]\napi_key = ${key}\nnzb_key = fedcba9876543210fedcba9876543210\nhost = 127.0.0.1\n`
+    + `port = ${port}\ndownload_dir = ${dir}/incomplete\ncomplete_dir = ${dir}/complete\n`);
+  const out = fs.openSync(path.join(dir, 'sabnzbd.log'), 'w');
+  const child = spawn('sabnzbdplus', ['-f', ini, '-s', `127.0.0.1:${port}`, '-b', '0'], { stdio: ['ignore', out, out] });
+  let spawnError = null;
+  child.once('error', (e) => { spawnError = e; });
+  const url = `http://127.0.0.1:${port}`;
+  const call = async (query) => (await fetch(`${url}/api?${query}&output=json&apikey=${key}`)).json();
+  const until = Date.now() + 30000;
+  for (;;) {
+    try {
+      if ((await call('mode=version')).version) break;
+    } catch {
+      // not up yet
+    }
+    if (spawnError) throw new Error(`cannot start sabnzbdplus (scripts/setup.sh installs it): ${spawnError.message}`);
+    if (Date.now() > until || child.exitCode !== null)
+      throw new Error(`SABnzbd did not start: ${fs.readFileSync(path.join(dir, 'sabnzbd.log'), 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    key,
+    get: async (section, keyword) => String((await call(`mode=get_config&section=${section}`)).config[section][keyword]),
+    set: async (section, keyword, value) => call(`mode=set_config&section=${section}&keyword=${keyword}&value=${value}`),
+    stop: () => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
