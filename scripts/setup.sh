@@ -6,6 +6,10 @@
 # Usage: scripts/setup.sh            (as root, or with sudo available)
 set -euo pipefail
 
+# Node.js builds the web UI (never needed to run AutoArr); the machine image
+# brings Node 20, Debian's own nodejs is the fallback. chromium runs the UI's
+# browser tests (driven by playwright-core, which downloads no browser).
+#
 # Boost must be 1.81: bookworm's plain libboost-dev is 1.74, which lacks Boost.JSON
 # and Boost.URL.
 packages=(
@@ -16,6 +20,7 @@ packages=(
   abi-compliance-checker clang-format
   wrk hyperfine
   sabnzbdplus unrar
+  chromium fonts-dejavu-core
 )
 
 # sabnzbdplus lives in 'contrib' and needs unrar from 'non-free'. Derive a sources
@@ -32,6 +37,7 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"

@@ -177,6 +177,12 @@ private:
                 r.body = routing::providers_json(c_.router->providers());
                 w.send(r);
             }
+        } else if (p == "/api/v1/sources") {
+            route = p;
+            if (method({"GET"})) sources(w);
+        } else if (p == "/api/v1/plugins") {
+            route = p;
+            if (method({"GET"})) w.send(json_response(200, json::object{{"plugins", c_.plugins}}));
         } else if (is_provider_check(p)) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
@@ -188,10 +194,17 @@ private:
                 post_audit(req, w);
         } else if (p.rfind("/api/v1/audits/", 0) == 0) {
             route = "/api/v1/audits/{id}";
-            if (method({"GET"})) get_audit(p.substr(15), w);
+            if (method({"GET"})) get_audit(p.substr(15), req, w);
         } else if (p == "/api/v1/chat") {
             route = p;
             if (method({"POST"})) chat(req, w);
+        } else if (!p.starts_with("/api/")) {
+            route = "ui";  // one label for every page and asset: the metric stays small
+            if (!method({"GET"})) return w.status;
+            if (c_.web)
+                w.send(c_.web->answer(req));
+            else
+                w.send(HttpServer::error(404, "no_web_ui", c_.web_missing));
         } else {
             route = "unknown";
             w.send(HttpServer::error(404, "not_found", "no route " + p));
@@ -221,6 +234,18 @@ private:
         // Audits still work rules-only without a provider: that is degraded, not down.
         std::string status = !c_.ready ? "unhealthy" : any_up ? "healthy" : "degraded";
         w.send(json_response(200, json::object{{"status", status}, {"version", c_.version}, {"providers", providers}}));
+    }
+
+    // What POST /api/v1/audits can take as "source" here, the preferred first.
+    void sources(ResponseWriter& w) {
+        json::array list;
+        if (!c_.apps.empty()) {
+            json::array apps;
+            for (const auto& [name, app] : c_.apps) apps.push_back(json::string(name));
+            list.push_back(json::object{{"id", "live"}, {"applications", std::move(apps)}});
+        }
+        if (!c_.sample_stack.empty()) list.push_back(json::object{{"id", "sample"}});
+        w.send(json_response(200, json::object{{"sources", std::move(list)}}));
     }
 
     void check_provider(const std::string& id, ResponseWriter& w) {
@@ -253,26 +278,45 @@ private:
         }
         json::array list;
         for (const auto& a : c_.store->audits(*limit, *offset))
-            list.push_back(
-                json::object{{"audit_id", a.id},
-                             {"created_at", a.created_at},
-                             {"mode", a.mode},
-                             {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
-                             {"score", a.score},
-                             {"findings", a.findings},
-                             {"enrichment_state",
-                              a.enrichment_state.empty() ? json::value(nullptr) : json::value(a.enrichment_state)}});
+            list.push_back(json::object{
+                {"audit_id", a.id},
+                {"created_at", a.created_at},
+                {"mode", a.mode},
+                {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
+                {"score", a.score},
+                {"findings", a.findings},
+                {"enrichment_state",
+                 a.enrichment_state.empty() ? json::value(nullptr) : json::value(a.enrichment_state)},
+                {"summary",
+                 json::object{{"critical", a.critical}, {"high", a.high}, {"medium", a.medium}, {"low", a.low}}}});
         w.send(json_response(200, json::object{{"audits", list}, {"total", c_.store->audit_count()}}));
     }
 
-    void get_audit(const std::string& id, ResponseWriter& w) {
+    // ?format=json (the default) or markdown: the same Markdown as `autoarr audit --format markdown`.
+    void get_audit(const std::string& id, const HttpRequest& req, ResponseWriter& w) {
+        const auto format = req.query.find("format");
+        const std::string wanted = format == req.query.end() ? "json" : format->second;
+        if (wanted != "json" && wanted != "markdown")
+            return w.send(
+                HttpServer::error(422, "invalid_query",
+                                  "format must be json or markdown, not \"" + util::safe_error_text(wanted) + "\""));
         auto a = c_.store->audit(id);
         if (!a) {
             w.send(HttpServer::error(404, "unknown_audit", "no audit \"" + id + "\""));
             return;
         }
         HttpResponse r;
-        r.body = a->report_json;
+        if (wanted == "markdown") {
+            json::error_code ec;
+            auto stored = json::parse(a->report_json, ec);
+            if (ec || !stored.is_object())
+                return w.send(
+                    HttpServer::error(500, "stored_audit_unreadable", "the stored audit is not a JSON object"));
+            r.content_type = "text/markdown; charset=utf-8";
+            r.body = audit::report_markdown(audit::report_from_json(stored.get_object()));
+        } else {
+            r.body = a->report_json;
+        }
         w.send(r);
     }
 

@@ -230,13 +230,26 @@ std::optional<AuditRow> Store::audit(const std::string& id) {
 
 std::vector<AuditRow> Store::audits(int64_t limit, int64_t offset) {
     std::lock_guard lock(mutex_);
+    // The page of audits first, then its findings counted per severity (findings_audit index).
     auto s = db_.prepare(
-        "SELECT id, created_at, mode, provider, score, findings, coalesce(enrichment_state, '') FROM audits ORDER BY "
-        "created_at DESC, rowid DESC LIMIT ? OFFSET ?");
+        "SELECT a.id, a.created_at, a.mode, a.provider, a.score, a.findings, coalesce(a.enrichment_state, ''), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'critical'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'high'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'medium'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'low') "
+        "FROM (SELECT rowid AS r, id, created_at, mode, provider, score, findings, enrichment_state FROM audits "
+        "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?) a "
+        "ORDER BY a.created_at DESC, a.r DESC");
     s.bind(1, limit).bind(2, offset);
     std::vector<AuditRow> out;
-    while (s.step())
-        out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), "", s.text(6), ""});
+    while (s.step()) {
+        AuditRow row{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), "", s.text(6), ""};
+        row.critical = s.integer(7);
+        row.high = s.integer(8);
+        row.medium = s.integer(9);
+        row.low = s.integer(10);
+        out.push_back(std::move(row));
+    }
     return out;
 }
 

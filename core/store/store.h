@@ -28,6 +28,8 @@ struct AuditRow {
     // The audited documents, redacted (schema 3): what `fix --audit ID` plans
     // from. save_audit stores them when not empty; audit() does not read them.
     std::string documents_json;
+    // The stored findings by severity (filled by audits(), for the history plot).
+    int64_t critical = 0, high = 0, medium = 0, low = 0;
 };
 
 // One model explanation, keyed by what the model was asked (docs/audit.md, "The cache").
@@ -105,7 +107,7 @@ public:
     void put_explanations(const std::vector<std::pair<ExplanationKey, CachedExplanation>>& rows);
     int64_t clear_explanations();                                 // returns how many were removed
     int64_t purge_explanations(int max_age_days);                 // removes expired entries; returns how many
-    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
+    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json, with counts
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
     std::vector<std::pair<std::string, std::string>> health_transitions(
