@@ -29,8 +29,7 @@ int main() {
         r.headers = {{"Content-Type", "application/x-ndjson"}};
         r.body = stream;
         r.chunked = true;
-        for (std::size_t at = 0, lf; (lf = stream.find('\n', at)) != std::string::npos; at = lf + 1)
-            r.pieces.push_back(lf + 1 - at);
+        r.pieces = plan_lines(stream);
         return r;
     });
     std::cout << server.port() << std::endl;

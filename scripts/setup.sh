@@ -10,6 +10,8 @@ set -euo pipefail
 # brings Node 20, Debian's own nodejs is the fallback. chromium runs the UI's
 # browser tests (driven by playwright-core, which downloads no browser).
 #
+# clang (14) with its runtime (libFuzzer, ASan, UBSan) and llvm's symbolizer
+# build and run the fuzz targets (cmake --preset fuzz, scripts/fuzz.sh).
 # Boost must be 1.81: bookworm's plain libboost-dev is 1.74, which lacks Boost.JSON
 # and Boost.URL.
 packages=(
@@ -18,6 +20,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   abi-compliance-checker clang-format
+  clang libclang-rt-14-dev llvm curl
   wrk hyperfine
   sabnzbdplus unrar
   chromium fonts-dejavu-core

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, then
 # builds and tests the dev preset (warnings are errors) and the sanitizer
-# preset (ASan + UBSan), then ThreadSanitizer, after checking the layout of
-# every C/C++ file against .clang-format. .ci/run calls exactly this.
+# preset (ASan + UBSan), then ThreadSanitizer, then the fuzz targets (clang,
+# libFuzzer), after checking the layout of every C/C++ file against
+# .clang-format. .ci/run calls exactly this.
 #
 # Usage: scripts/test.sh     (as root, or with sudo available)
 set -euo pipefail
@@ -29,4 +30,8 @@ for preset in dev asan tsan; do
     ctest --preset "$preset" -j "$jobs"
   fi
 done
+# Every libFuzzer target for about 20 s on its seeds, two at a time: a crash,
+# a leak or a broken property fails the run (docs/fuzzing.md).
+echo "== test.sh: fuzz (${FUZZ_SECONDS:-20} s per target)"
+FUZZ_JOBS=$jobs scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 echo "== test.sh: all presets passed"

@@ -111,10 +111,15 @@ std::optional<json::object> extract_json_object(std::string_view text) {
             if (auto o = try_parse(text.substr(start + 1, end - start - 1))) return o;
     }
     // Prose around it: every '{' that starts a balanced, parseable object.
+    // A scan from each '{' may run to the end, so the scanning is bounded:
+    // 256 KiB of '{' took a minute of CPU (found writing the model-answer
+    // fuzz target). An answer needs more only with dozens of stray braces.
+    std::size_t budget = 64 * text.size() + 4096;
     for (std::size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
         int depth = 0;
         bool in_string = false, escaped = false;
         for (std::size_t i = open; i < text.size(); ++i) {
+            if (budget-- == 0) return std::nullopt;
             char c = text[i];
             if (in_string) {
                 if (escaped)
@@ -130,7 +135,10 @@ std::optional<json::object> extract_json_object(std::string_view text) {
             else if (c == '{')
                 ++depth;
             else if (c == '}' && --depth == 0) {
-                if (auto o = try_parse(text.substr(open, i - open + 1))) return o;
+                const auto candidate = text.substr(open, i - open + 1);
+                if (candidate.size() > budget) return std::nullopt;
+                budget -= candidate.size();
+                if (auto o = try_parse(candidate)) return o;
                 break;
             }
         }

@@ -169,10 +169,60 @@ Value path_value(std::string_view path, Scope& scope) {
 }
 
 const std::regex& cached_regex(const std::string& pattern) {
+    // A rule set has a few dozen patterns; the bound only matters to a
+    // process that loads rule files without end (the fuzz targets).
+    constexpr std::size_t kMaxCached = 256;
     thread_local std::map<std::string, std::regex> cache;
     auto it = cache.find(pattern);
-    if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+    if (it == cache.end()) {
+        if (cache.size() >= kMaxCached) cache.clear();
+        it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+    }
     return it->second;
+}
+
+// Why std::regex must not be given this pattern, or "". Found by fuzzing:
+// libstdc++ reads a repetition count such as {99999999999999999999}, or a
+// back-reference such as \99999999999999999999, with signed overflow
+// (undefined behaviour), and nested counts make an automaton
+// of their product's size. Counts are capped at kMaxRepeat, their product
+// at kMaxRepeatProduct, the pattern at kMaxPatternBytes.
+std::string regex_problem(std::string_view pattern) {
+    constexpr std::size_t kMaxPatternBytes = 1024;
+    constexpr uint64_t kMaxRepeat = 1000, kMaxRepeatProduct = 10000;
+    if (pattern.size() > kMaxPatternBytes) return "is longer than " + std::to_string(kMaxPatternBytes) + " bytes";
+    uint64_t product = 1;
+    bool in_class = false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '\\') {
+            // \N is a back-reference, read with the same unchecked arithmetic.
+            std::size_t digits = 0;
+            while (i + 1 + digits < pattern.size() && pattern[i + 1 + digits] >= '0' && pattern[i + 1 + digits] <= '9')
+                ++digits;
+            if (digits > 3) return "has a back-reference number longer than 3 digits";
+            i += std::max<std::size_t>(digits, 1);  // an escaped character is literal
+            continue;
+        }
+        if (in_class) {
+            in_class = c != ']';
+            continue;
+        }
+        if (c == '[') in_class = true;
+        if (c != '{') continue;
+        for (std::size_t j = i + 1; j < pattern.size() && pattern[j] != '}'; ++j) {
+            if (pattern[j] < '0' || pattern[j] > '9') continue;
+            uint64_t n = 0;
+            while (j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9' && n <= kMaxRepeat)
+                n = n * 10 + static_cast<uint64_t>(pattern[j++] - '0');
+            if (n > kMaxRepeat) return "repeats more than " + std::to_string(kMaxRepeat) + " times";
+            product *= std::max<uint64_t>(n, 1);
+            if (product > kMaxRepeatProduct)
+                return "has repetition counts whose product passes " + std::to_string(kMaxRepeatProduct);
+            --j;
+        }
+    }
+    return {};
 }
 
 Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
@@ -281,6 +331,8 @@ void validate(const json::value& expr) {
     if (name == "matches") {
         const auto& re = args.get_array()[1];
         if (!re.is_string()) throw std::invalid_argument("matches needs a literal regex");
+        if (auto why = regex_problem(re.get_string()); !why.empty())
+            throw std::invalid_argument("bad regex \"" + std::string(re.get_string()) + "\": it " + why);
         try {
             std::regex r(std::string(re.get_string()), std::regex::ECMAScript);
         } catch (const std::regex_error& e) {
@@ -314,8 +366,10 @@ Value evaluate(const json::value& expr, Scope& scope) {
         return json::value(std::move(out));
     }
     if (!expr.is_object() || expr.get_object().size() != 1) return Value::ref(&expr);
-    const auto& [key, raw] = *expr.get_object().begin();
-    const std::string op(key);
+    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+    const auto& member = *expr.get_object().begin();
+    const json::value& raw = member.value();
+    const std::string op(member.key());
     if (op == "lit") return Value::ref(&raw);
     static const json::array empty;
     const json::array& args = raw.is_array() ? raw.get_array() : empty;

@@ -373,7 +373,9 @@ private:
                     return fail(w, stream, 422, "invalid_field",
                                 "documents." + std::string(app) + " must be an object");
                 json::object docs;
-                for (const auto& [ep, doc] : eps.get_object()) {
+                for (const auto& member : eps.get_object()) {  // no structured binding: clang 14 cannot capture one
+                    const std::string_view ep = member.key();
+                    const json::value& doc = member.value();
                     auto it = std::find_if(known.begin(), known.end(), [&](const auto& e) { return ep == e.name; });
                     if (it == known.end())
                         return fail(w, stream, 422, "invalid_field",

@@ -7,7 +7,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include "server/request_guard.h"
 #include "server/socket_writer.h"
 #include "util/log.h"
+#include "util/secret_scrubber.h"
 
 namespace autoarr::server {
 
@@ -31,8 +31,10 @@ using boost::system::error_code;
 HttpResponse HttpServer::error(int status, const std::string& code, const std::string& message) {
     HttpResponse r;
     r.status = status;
-    r.body = boost::json::serialize(
-        boost::json::object{{"error", boost::json::object{{"code", code}, {"message", message}}}});
+    // The message may quote the client's bytes (a Host header): valid UTF-8, bounded,
+    // so the body is valid JSON (found by fuzzing: a Host of 0xFF bytes was echoed raw).
+    r.body = boost::json::serialize(boost::json::object{
+        {"error", boost::json::object{{"code", code}, {"message", util::safe_error_text(message)}}}});
     return r;
 }
 
@@ -270,14 +272,7 @@ private:
         if (ec) return on_read_error(ec);
         auto& msg = parser_->get();
         if (auto refusal = framing_refusal(msg)) return refuse(*refusal);
-        request_ = HttpRequest{};
-        request_.method = std::string(msg.method_string());
-        request_.target = std::string(msg.target());
-        for (const auto& f : msg) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            request_.headers[name] = std::string(f.value());
-        }
+        request_ = request_from_header(msg);
         const auto length = parser_->content_length();
         auto verdict = impl_.guard.check(request_, parser_->chunked() || (length && *length > 0));
         if (verdict.refusal) return refuse(*verdict.refusal);
@@ -296,21 +291,14 @@ private:
         auto& msg = parser_->get();
         HttpRequest& req = request_;
         req.body = std::move(msg.body());
-        for (const auto& f : msg) {  // trailers, if any, join the header fields
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            req.headers.try_emplace(name, std::string(f.value()));
-        }
+        add_trailer_fields(req, msg);  // trailers, if any, join the header fields
         keep_alive_ = msg.keep_alive();
         http10_ = msg.version() == 10;
-        auto url = boost::urls::parse_origin_form(req.target);
-        if (!url) {
+        if (!split_target(req)) {
             keep_alive_ = false;
             send(HttpServer::error(400, "bad_request", "the request target is not a valid path"));
             return close();
         }
-        req.path = std::string(url->path());
-        for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
         if (preflight_) {  // an allowed CORS preflight: answered here, no route sees it
             HttpResponse r;
             r.status = 204;

@@ -1,6 +1,8 @@
 #include "server/request_framing.h"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
+#include <cctype>
 #include <vector>
 
 #include "util/strings.h"
@@ -10,6 +12,12 @@ namespace autoarr::server {
 namespace bhttp = boost::beast::http;
 
 namespace {
+
+std::string lower_name(std::string_view name) {
+    std::string out(name);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
 
 Refusal bad(std::string message) {
     return Refusal{400, "bad_request", "framing", std::move(message)};
@@ -52,6 +60,26 @@ std::optional<Refusal> framing_refusal(const bhttp::request_header<>& header) {
         return Refusal{501, "not_implemented", "framing",
                        "Transfer-Encoding \"" + list.front() + "\" is not supported (only chunked)"};
     return std::nullopt;
+}
+
+HttpRequest request_from_header(const bhttp::request_header<>& header) {
+    HttpRequest request;
+    request.method = std::string(header.method_string());
+    request.target = std::string(header.target());
+    for (const auto& f : header) request.headers[lower_name(f.name_string())] = std::string(f.value());
+    return request;
+}
+
+void add_trailer_fields(HttpRequest& request, const bhttp::fields& fields) {
+    for (const auto& f : fields) request.headers.try_emplace(lower_name(f.name_string()), std::string(f.value()));
+}
+
+bool split_target(HttpRequest& request) {
+    auto url = boost::urls::parse_origin_form(request.target);
+    if (!url) return false;
+    request.path = std::string(url->path());
+    for (auto p : url->params()) request.query[std::string(p.key)] = std::string(p.value);
+    return true;
 }
 
 }  // namespace autoarr::server

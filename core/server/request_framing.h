@@ -18,4 +18,14 @@ namespace autoarr::server {
 // - HTTP/1.1 without Host, or more than one Host: 400.
 std::optional<Refusal> framing_refusal(const boost::beast::http::request_header<>& header);
 
+// The request as the guard and the handlers see it, from its parsed header:
+// method, target, and the fields with lower-case names (a repeated field
+// keeps its last value).
+HttpRequest request_from_header(const boost::beast::http::request_header<>& header);
+// After the body: trailer fields join the headers; a name already there keeps its value.
+void add_trailer_fields(HttpRequest& request, const boost::beast::http::fields& fields);
+// Fills request.path and request.query from request.target; false when the
+// target is not a valid origin-form path (the caller answers 400).
+bool split_target(HttpRequest& request);
+
 }  // namespace autoarr::server

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <ctime>
 #include <stdexcept>
 
@@ -267,7 +268,8 @@ ApiError parse_error(std::string_view body) {
 
 std::optional<int64_t> retry_after_ms(const std::string* ms, const std::string* secs, int64_t now_epoch) {
     auto honour = [](double seconds) -> std::optional<int64_t> {
-        if (seconds > 0 && seconds <= 60) return static_cast<int64_t>(seconds * 1000);
+        // Rounded up (found by fuzzing: "retry-after-ms: 0.5" gave 0, "retry at once").
+        if (seconds > 0 && seconds <= 60) return static_cast<int64_t>(std::ceil(seconds * 1000));
         return std::nullopt;
     };
     if (ms) {

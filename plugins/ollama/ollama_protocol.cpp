@@ -247,4 +247,16 @@ std::string error_message(std::string_view body) {
     return text.empty() ? "(empty body)" : text;
 }
 
+int64_t retry_after_ms(const std::string& header) {
+    double seconds = 0;
+    try {
+        seconds = std::stod(header);
+    } catch (const std::logic_error&) {  // not a number, or out of double's range
+        return -1;
+    }
+    // Found by fuzzing: "1e30" or "nan" made the cast to int64_t undefined.
+    if (!(seconds >= 0 && seconds <= kMaxRetryAfterSeconds)) return -1;
+    return static_cast<int64_t>(seconds * 1000);
+}
+
 }  // namespace autoarr::ollama

@@ -98,6 +98,11 @@ std::optional<std::vector<std::string>> parse_tags(std::string_view body);
 // "llama3" matches "llama3:latest"; otherwise names must be equal.
 bool model_matches(std::string_view wanted, std::string_view have);
 
+// A Retry-After header (seconds; a proxy in front of Ollama may send one) in
+// milliseconds, or -1 when it is not a number of seconds from 0 to a day.
+constexpr double kMaxRetryAfterSeconds = 86400;
+int64_t retry_after_ms(const std::string& header);
+
 // The message of an Ollama error body: {"error": "..."} or plain text (gin's 404/405).
 std::string error_message(std::string_view body);
 

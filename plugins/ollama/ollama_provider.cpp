@@ -26,13 +26,8 @@ using http::kMaxErrorBody;
 
 Error from_status(int status, std::string_view body, const http::ResponseHead& head) {
     std::string msg = "ollama: HTTP " + std::to_string(status) + ": " + bounded_text(ollama::error_message(body));
-    int64_t retry_after = -1;
-    if (const auto* ra = head.find("retry-after")) {
-        try {
-            retry_after = static_cast<int64_t>(std::stod(*ra) * 1000);
-        } catch (...) {
-        }
-    }
+    const auto* ra = head.find("retry-after");
+    const int64_t retry_after = ra ? ollama::retry_after_ms(*ra) : -1;
     switch (status) {
         case 400:
             return Error(AUTOARR_ERR_INVALID_ARGUMENT, msg, status);

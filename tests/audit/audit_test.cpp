@@ -155,6 +155,20 @@ TEST_F(AuditTest, ExtractJsonObject) {
     EXPECT_FALSE(extract_json_object("{\"unterminated\": "));
 }
 
+// Found writing the model-answer fuzz target (tests/fuzz/model_answer_fuzz.cpp):
+// every '{' started a scan to the end of the answer, so 256 KiB of '{' (or of
+// nested braces) took about a minute of CPU on the enrichment worker.
+TEST_F(AuditTest, ExtractJsonObjectIsBoundedOnBraceFloods) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(extract_json_object(std::string(256 * 1024, '{')));
+    EXPECT_FALSE(extract_json_object(std::string(128 * 1024, '{') + std::string(128 * 1024, '}')));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    // A few stray braces before the answer still find it.
+    std::string prose = "Notes: { {{ like {this} and {{that";
+    for (int i = 0; i < 20; ++i) prose += " more { prose";
+    EXPECT_TRUE(extract_json_object(prose + R"( {"findings": []} end)"));
+}
+
 // Through the real Ollama plugin and its fixture server: what the model is
 // sent carries no secret, and its answer is applied.
 TEST_F(AuditTest, TheModelNeverSeesASecret) {

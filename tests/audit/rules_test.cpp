@@ -127,6 +127,29 @@ TEST(RulesTest, BrokenRuleFilesAreRejectedWithTheRuleId) {
     EXPECT_EQ(bad(R"({"id":"T-1","when":{"on":"$sab.misc.x"}})"), "accepted");
 }
 
+// Found by fuzzing (tests/fuzz/expression_fuzz.cpp): libstdc++'s regex
+// compiler reads a repetition count or a back-reference number with signed
+// overflow (undefined behaviour), and nested counts build an automaton of
+// their product's size. Such patterns are refused when the rules load.
+TEST(RulesTest, RegexCountsThatStdRegexCannotReadAreRefused) {
+    auto why = [](const std::string& pattern) {
+        try {
+            validate(boost::json::value{{"matches", boost::json::array{"$sab.misc.permissions", pattern.c_str()}}});
+            return std::string("accepted");
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+    };
+    EXPECT_NE(why("^0?[0-7]{0,2725555555555555555555555555555555555555555555}").find("repeats more than 1000"),
+              std::string::npos);
+    EXPECT_NE(why("(6666666666\\6666666666666666666666666660-7]").find("back-reference"), std::string::npos);
+    EXPECT_NE(why("((a{100}){100}){100}").find("product"), std::string::npos);
+    EXPECT_NE(why(std::string(1025, 'a')).find("longer than 1024"), std::string::npos);
+    // What the shipped rules use, and counts inside a class or escaped, stay allowed.
+    for (const char* ok : {"^[0-9a-fA-F]{32}$", "^0?[0-7]{0,2}[2367]$", "a{1000}", "[{99999999999}]", "(a)\\1"})
+        EXPECT_EQ(why(ok), "accepted") << ok;
+}
+
 TEST(ExpressionTest, QuirksOfTheRealApis) {
     json::object docs = json::parse(R"({"sabnzbd":{"get_config":{"config":{"misc":{
         "a":0,"b":true,"c":"1","d":"","e":false,"cache":"1G","port":"8080","list":[]}}}}})")

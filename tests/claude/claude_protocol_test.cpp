@@ -42,6 +42,19 @@ TEST(ClaudeProtocol, RetryAfterVectors) {
     EXPECT_EQ(retry_after_ms(&ms, &secs, now), 1500);  // retry-after-ms wins
 }
 
+// Found by fuzzing (tests/fuzz/claude_errors_fuzz.cpp): "retry-after-ms: 0.5"
+// gave 0 ms, "retry at once", where a wait in (0, 60 s] is honoured.
+TEST(ClaudeProtocol, RetryAfterBelowAMillisecondIsRoundedUp) {
+    const std::string half = "0.5", tiny = "0.0001", secs = "0.0004";
+    EXPECT_EQ(retry_after_ms(&half, nullptr, 0), 1);
+    EXPECT_EQ(retry_after_ms(&tiny, nullptr, 0), 1);
+    EXPECT_EQ(retry_after_ms(nullptr, &secs, 0), 1);
+    const std::string zero = "0", top = "60000", over = "60001";
+    EXPECT_EQ(retry_after_ms(&zero, nullptr, 0), std::nullopt);
+    EXPECT_EQ(retry_after_ms(&top, nullptr, 0), 60000);
+    EXPECT_EQ(retry_after_ms(&over, nullptr, 0), std::nullopt);
+}
+
 TEST(ClaudeProtocol, SseDecoderLineEndingsCommentsAndMultiData) {
     for (std::string nl : {"\n", "\r\n", "\r"}) {
         SseDecoder d;

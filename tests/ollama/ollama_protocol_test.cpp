@@ -34,6 +34,23 @@ std::string assemble(const std::string& body, const std::vector<std::size_t>& pi
     return content;
 }
 
+// Found by fuzzing (tests/fuzz/ollama_chat_fuzz.cpp): a Retry-After of
+// "18446744073709551616" seconds (or "1e30", "nan") made the conversion to
+// milliseconds undefined behaviour; it is now "no usable Retry-After".
+TEST(OllamaProtocol, RetryAfterOutOfRangeIsIgnored) {
+    EXPECT_EQ(retry_after_ms("18446744073709551616z]"), -1);
+    EXPECT_EQ(retry_after_ms("1e30"), -1);
+    EXPECT_EQ(retry_after_ms("nan"), -1);
+    EXPECT_EQ(retry_after_ms("-inf"), -1);
+    EXPECT_EQ(retry_after_ms("-1"), -1);
+    EXPECT_EQ(retry_after_ms("soon"), -1);
+    EXPECT_EQ(retry_after_ms("1e400"), -1);
+    EXPECT_EQ(retry_after_ms("2"), 2000);
+    EXPECT_EQ(retry_after_ms("0.25"), 250);
+    EXPECT_EQ(retry_after_ms("86400"), 86400000);
+    EXPECT_EQ(retry_after_ms("86401"), -1);
+}
+
 TEST(OllamaProtocol, GenerateFixturesParse) {
     auto manifest = json::parse(fixture_bytes("ollama/manifest.json"));
     std::string want;

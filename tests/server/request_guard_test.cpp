@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 
 #include "support/raw_http.h"
 
@@ -108,6 +109,29 @@ TEST(RequestGuardTest, HostOf) {
 }
 
 // The page's request on a real socket: refused before any route runs.
+// Found by fuzzing (tests/fuzz/http_request_fuzz.cpp): a refusal quoted the
+// client's Host header byte for byte, so a Host of 0xFF bytes made the
+// error body invalid UTF-8, not JSON.
+TEST(RequestGuardTest, ARefusalQuotingInvalidUtf8IsStillJson) {
+    ServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    HttpServer server(o, [](const HttpRequest&, ResponseWriter& w) { w.send(HttpResponse{}); });
+    server.start();
+    test::RawSocket s(server.port());
+    s.send(
+        "POST /api/v1/providers/ollama/check HTTP/1.1\r\nHost:\xff\xff\xff\xff 127.0.P/1:8000\r\n"
+        "Connection: close\r\n\r\n");
+    const std::string answer = s.read_until_closed(5s);
+    EXPECT_EQ(test::status_of(answer), 400) << answer;
+    const auto body = answer.substr(answer.find("\r\n\r\n") + 4);
+    boost::json::error_code ec;
+    const auto v = boost::json::parse(body, ec);
+    ASSERT_FALSE(ec) << body;
+    EXPECT_EQ(v.at("error").at("code").as_string(), "bad_host") << body;
+    server.stop(1s);
+}
+
 TEST(RequestGuardTest, AHostileWebPageIsRefusedOnTheSocket) {
     std::atomic<int> handled{0};
     ServerOptions o;

@@ -44,6 +44,13 @@ std::vector<std::size_t> plan_random(std::size_t n, unsigned seed, std::size_t m
     return out;
 }
 
+std::vector<std::size_t> plan_lines(std::string_view body) {
+    std::vector<std::size_t> out;
+    for (std::size_t at = 0, lf; (lf = body.find('\n', at)) != std::string_view::npos; at = lf + 1)
+        out.push_back(lf + 1 - at);
+    return out;
+}
+
 std::string fixture_bytes(const std::string& rel) {
     std::ifstream in(std::string(AUTOARR_SOURCE_DIR) + "/tests/fixtures/" + rel, std::ios::binary);
     if (!in) throw std::runtime_error("missing fixture " + rel);
@@ -102,6 +109,7 @@ struct FixtureServer::Impl {
     mutable std::mutex mutex;
     std::map<std::pair<std::string, std::string>, Handler> handlers;
     std::vector<ReceivedRequest> received;
+    bool record = true;  // guarded by mutex
     std::vector<std::thread> workers;
     std::vector<std::shared_ptr<tcp::socket>> open_sockets;
 
@@ -195,7 +203,7 @@ struct FixtureServer::Impl {
             Handler h;
             {
                 std::lock_guard lock(mutex);
-                received.push_back(req);
+                if (record) received.push_back(req);
                 std::string path = req.target.substr(0, req.target.find('?'));
                 auto it = handlers.find({req.method, path});
                 if (it != handlers.end()) h = it->second;
@@ -291,6 +299,11 @@ void FixtureServer::clear_handlers() {
 std::vector<ReceivedRequest> FixtureServer::requests() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->received;
+}
+
+void FixtureServer::record_requests(bool on) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->record = on;
 }
 
 }  // namespace autoarr::test

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,8 @@ using Handler = std::function<FixtureResponse(const ReceivedRequest&)>;
 std::vector<std::size_t> plan_bytewise(std::size_t n);
 std::vector<std::size_t> plan_at_offsets(std::size_t n, const std::vector<std::size_t>& offsets);
 std::vector<std::size_t> plan_random(std::size_t n, unsigned seed, std::size_t max_piece = 17);
+// One write per line (through its LF), as a streaming server sends NDJSON.
+std::vector<std::size_t> plan_lines(std::string_view body);
 
 class FixtureServer {
 public:
@@ -67,6 +70,8 @@ public:
     void clear_handlers();
 
     std::vector<ReceivedRequest> requests() const;
+    // Whether requests() keeps what arrives (default on); a long soak turns it off.
+    void record_requests(bool on);
     std::size_t connections() const { return connections_.load(); }
 
 private:

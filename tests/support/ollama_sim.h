@@ -88,8 +88,10 @@ public:
     // server stops: a model that never finishes (for restart tests).
     void hang_from(int n);
 
-private:
+    // The answer to one POST /api/chat (for a server that wraps the sim, bench/soak_upstream.cpp).
     FixtureResponse chat(const ReceivedRequest& request);
+
+private:
     void sleep_for_tokens(double tokens, double rate) const;
 
     OllamaSimProfile profile_;
