@@ -38,7 +38,7 @@ targets=(
   "stack_documents|@stacks|json|0"
   "config|packaging/config.json|json|8192"
   "http_request|@requests|http json|0"
-  # TODO(issue 14): "fix_writers|...|json|0" once the fix writers exist (tests/fuzz/CMakeLists.txt).
+  "fix_writers|@stacks tests/fixtures/arr/*/*/downloadclient.json|json|0"
 )
 
 wanted=("$@")

@@ -6,6 +6,10 @@
 # Usage: scripts/setup.sh            (as root, or with sudo available)
 set -euo pipefail
 
+# Node.js builds the web UI (never needed to run AutoArr); the machine image
+# brings Node 20, Debian's own nodejs is the fallback. chromium runs the UI's
+# browser tests (driven by playwright-core, which downloads no browser).
+#
 # clang (14) with its runtime (libFuzzer, ASan, UBSan) and llvm's symbolizer
 # build and run the fuzz targets (cmake --preset fuzz, scripts/fuzz.sh).
 # Boost must be 1.81: bookworm's plain libboost-dev is 1.74, which lacks Boost.JSON
@@ -19,6 +23,7 @@ packages=(
   clang libclang-rt-14-dev llvm curl
   wrk hyperfine
   sabnzbdplus unrar
+  chromium fonts-dejavu-core
 )
 
 # sabnzbdplus lives in 'contrib' and needs unrar from 'non-free'. Derive a sources
@@ -35,6 +40,7 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"

@@ -318,6 +318,105 @@ rule("X-NET-03", for_sab_clients(x_n03), sab_clients_where(x_n03))
 x_n04 = AND(one("is_public_host", HOST), NOT(ON(FIELD("$c.fields", "useSsl"))))
 rule("X-NET-04", for_sab_clients(x_n04), sab_clients_where(x_n04))
 
+# ---------------------------------------------------------------- fixes (docs/fixes.md)
+# A rule with one safe value carries the change that makes it pass; the others stay
+# advisory ("manual fix"). Values are expressions, so constants are literals.
+def fix(resource, field, value, each=None, var=None, app=None, restart=False):
+    f = {"resource": resource, "field": field, "value": value}
+    if app: f["app"] = app
+    if each is not None:
+        f["each"] = each
+        f["var"] = var
+    if restart: f["restart"] = True
+    return f
+sab_cat_of_client = lambda k: ANY("$arrs", "x", ANY("$x.docs.downloadclient", "c",
+                                  AND(EQ("$c.implementation", "Sabnzbd"),
+                                      EQ(LOWER(COALESCE(FIELD("$c.fields", "tvCategory"),
+                                                        FIELD("$c.fields", "movieCategory"), "")), LOWER(k)))))
+this_app_sab_clients = lambda cond: FILTER(a("downloadclient"), "c", AND(EQ("$c.implementation", "Sabnzbd"), cond))
+FIXES = {
+    "SAB-SEC-04": fix("misc", "enable_https_verification", 1),
+    "SAB-SEC-06": fix("servers", "ssl_verify", 3, FILTER("$sab.servers", "s", AND(ON("$s.enable"), ON("$s.ssl"),
+                                                                                 LT("$s.ssl_verify", 2))), "s"),
+    "SAB-SEC-07": fix("misc", "allow_old_ssl_tls", 0),
+    "SAB-SEC-08": fix("misc", "verify_xff_header", 1),
+    "SAB-PERF-03": fix("misc", "pre_check", 0),
+    "SAB-PERF-04": fix("misc", "enable_all_par", 0),
+    "SAB-PERF-06": fix("misc", "auto_sort", ""),
+    "SAB-PERF-08": fix("logging", "log_level", 1),
+    "SAB-REL-01": fix("misc", "safe_postproc", 1),
+    "SAB-REL-02": fix("misc", "fail_hopeless_jobs", 1),
+    "SAB-REL-03": fix("misc", "pause_on_pwrar", 2),
+    "SAB-REL-04": [fix("misc", "no_dupes", IF(EQ(m("no_dupes"), 1), 4, m("no_dupes"))),
+                   fix("misc", "no_smart_dupes", IF(EQ(m("no_smart_dupes"), 1), 4, m("no_smart_dupes")))],
+    "SAB-REL-05": fix("misc", "history_retention_option", "all"),
+    "SAB-REL-10": fix("misc", "propagation_delay", 5),
+    "SAB-REL-11": fix("sorters", "is_active", 0, FILTER("$sab.sorters", "s", ON("$s.is_active")), "s"),
+    "SAB-Q-01": fix("misc", "ignore_samples", 0),
+    "SAB-Q-02": fix("misc", "deobfuscate_final_filenames", 1),
+    "SAB-Q-03": fix("misc", "flat_unpack", 1),
+    "SAB-Q-04": fix("misc", "enable_recursive", 1),
+    # Sonarr and Radarr: one spec serves both ids of a templated rule.
+    "SON-SEC-04": fix("config/host", "authenticationRequired", "enabled", restart=True),
+    "SON-SEC-06": fix("config/host", "certificateValidation", "enabled"),
+    "SON-SEC-08": fix("config/mediamanagement", "extraFileExtensions", "srt,ass,sub,idx"),
+    "SON-REL-01": fix("config/downloadclient", "enableCompletedDownloadHandling", True),
+    "SON-REL-02": fix("config/downloadclient", "autoRedownloadFailed", True),
+    "SON-REL-04": fix("downloadclient", "removeFailedDownloads", True,
+                      this_app_sab_clients(OFF("$c.removeFailedDownloads")), "c"),
+    "SON-STO-05": fix("downloadclient", "removeCompletedDownloads", True,
+                      this_app_sab_clients(OFF("$c.removeCompletedDownloads")), "c"),
+    "SON-REL-06": fix("config/host", "branch", "main"),
+    "RAD-REL-06": fix("config/host", "branch", "master"),
+    "SON-PERF-01": fix("config/host", "logLevel", "info"),
+    "SON-REL-10": fix("config/host", "backupRetention", 28),
+    "SON-REL-11": fix("config/mediamanagement", "rescanAfterRefresh", "always"),
+    "SON-REL-12": fix("config/host", "proxyBypassLocalAddresses", True),
+    "RAD-PERF-02": fix("config/downloadclient", "checkForFinishedDownloadInterval", 1),
+    "SON-STO-01": fix("config/mediamanagement", "copyUsingHardlinks", True),
+    "SON-STO-02": fix("config/mediamanagement", "skipFreeSpaceCheckWhenImporting", False),
+    "SON-STO-03": fix("config/mediamanagement", "recycleBinCleanupDays", 7),
+    "SON-Q-01": fix("config/mediamanagement", "enableMediaInfo", True),
+    "SON-Q-02": fix("config/mediamanagement", "downloadPropersAndRepacks", "doNotPrefer"),
+    "SON-Q-03": fix("config/naming", "renameEpisodes", True),
+    "RAD-Q-03": fix("config/naming", "renameMovies", True),
+    "SON-Q-05": fix("config/naming", "seasonFolderFormat", "Season {season:00}"),
+    "SON-Q-06": fix("config/naming", "multiEpisodeStyle", 5),
+    "RAD-Q-08": fix("config/naming", "movieFolderFormat", "{Movie CleanTitle} ({Release Year})"),
+    # Cross-application: the SABnzbd side, or each *arr's clients ($app bound).
+    "X-CAT-04": fix("categories", "dir", op("strip_suffix", "$k.dir", "*"),
+                    FILTER("$sab.categories", "k", AND(MATCH("$k.dir", "\\*$"), sab_cat_of_client("$k.name"))), "k",
+                    app="sabnzbd"),
+    "X-CAT-05": fix("sorters", "is_active", 0,
+                    FILTER("$sab.sorters", "s", AND(ON("$s.is_active"),
+                                                    ANY("$arrs", "x", ANY("$x.docs.downloadclient", "c",
+                                                        AND(EQ("$c.implementation", "Sabnzbd"),
+                                                            LET({"cat": COALESCE(FIELD("$c.fields", "tvCategory"),
+                                                                                 FIELD("$c.fields", "movieCategory"))},
+                                                                AND(NOT(EMPTY("$cat")),
+                                                                    OR(EMPTY("$s.sort_cats"),
+                                                                       CONTAINS("$s.sort_cats", "$cat"),
+                                                                       CONTAINS("$s.sort_cats", "*"))))))))),
+                    "s", app="sabnzbd"),
+    "X-CAT-06": fix("categories", "pp", "3",
+                    FILTER("$sab.categories", "k",
+                           AND(sab_cat_of_client("$k.name"),
+                               IN(IF(EMPTY("$k.pp"), LET({"d": op("sab_category", "$sab.categories", "*")}, "$d.pp"), "$k.pp"),
+                                  ["0", "1", 0, 1]))), "k", app="sabnzbd"),
+    "X-NET-02": fix("downloadclient", "fields.useSsl", False,
+                    this_app_sab_clients(AND(ON(FIELD("$c.fields", "useSsl")), NOT(ON(m("enable_https"))))), "c",
+                    app="arrs"),
+    "X-NET-03": fix("downloadclient", "fields.port", IF(ON(FIELD("$c.fields", "useSsl")), m("https_port"), m("port")),
+                    this_app_sab_clients(AND(same_host(HOST), NOT(EQ(FIELD("$c.fields", "port"), m("port"))),
+                                             NOT(EQ(FIELD("$c.fields", "port"), m("https_port"))))), "c",
+                    app="arrs"),
+}
+for r in rules:
+    for i in (list(r["ids"].values()) if "ids" in r else [r["id"]]):
+        son = i.replace("RAD-", "SON-", 1)
+        spec = FIXES.get(i) or (FIXES.get(son) if son != i and "ids" in r and len(r["ids"]) == 2 else None)
+        if spec is not None: r["fix"] = spec
+
 # ---------------------------------------------------------------- write
 catalog = json.load(open(CATALOG))
 doc = {

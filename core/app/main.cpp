@@ -9,6 +9,7 @@
 
 #include "app/audit_command.h"
 #include "app/cache_command.h"
+#include "app/fix_command.h"
 #include "app/plugins_command.h"
 #include "app/providers_command.h"
 #include "app/serve_command.h"
@@ -29,6 +30,10 @@ commands:
         [--no-cache] [--progress] [--deadline S]
                                                 audit a stack's configuration and explain what to change
   cache clear [--db PATH]                       forget every cached model explanation
+  fix [RULE_ID...] [--audit ID] [--severity S] [--yes] [--force] [--rollback-on-failure]
+      [--format text|markdown|json]             show (dry run) or apply the fixes for the findings
+  rollback CHANGE_SET [--yes] [--force]         write a change set's before values back
+  changes [--format text|json]                  the change sets fixes made, newest first
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
   providers [--json]                            providers in routing order, each checked once now
   chat [--provider ID] [--model M] [--stream] [--json] [--timeout S] MESSAGE...
@@ -82,6 +87,9 @@ int run(int argc, char** argv) {
     if (cmd == "audit") return autoarr::app::run_audit_command(rest);
     if (cmd == "serve") return autoarr::app::run_serve_command(rest);
     if (cmd == "cache") return autoarr::app::run_cache_command(rest);
+    if (cmd == "fix") return autoarr::app::run_fix_command(rest);
+    if (cmd == "rollback") return autoarr::app::run_rollback_command(rest);
+    if (cmd == "changes") return autoarr::app::run_changes_command(rest);
     std::cerr << "autoarr: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
 }

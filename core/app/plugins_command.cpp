@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/cli_args.h"
+#include "plugin/records_json.h"
 #include "util/paths.h"
 
 namespace autoarr::app {
@@ -18,28 +19,6 @@ std::vector<plugin::SearchDir> search_path_from(const std::vector<std::string>& 
     o.executable_dir = util::executable_dir();
     o.include_builtin = builtin;
     return plugin::plugin_search_path(o);
-}
-
-std::string plugin_records_json(const std::vector<plugin::PluginRecord>& records) {
-    json::array out;
-    for (const auto& r : records) {
-        json::object o;
-        o["id"] = r.id;
-        o["name"] = r.name;
-        o["version"] = r.version;
-        o["abi_version"] = r.abi_version;
-        o["priority"] = r.priority;
-        o["path"] = r.path.string();
-        o["origin"] = r.origin;
-        o["state"] = r.loaded ? "loaded" : "rejected";
-        if (!r.loaded) {
-            o["step"] = std::string(plugin::step_name(r.failure.step));
-            o["rule"] = r.failure.rule;
-            o["reason"] = r.reason();
-        }
-        out.push_back(std::move(o));
-    }
-    return json::serialize(out);
 }
 
 int run_plugins_command(const std::vector<std::string>& args) {
@@ -59,7 +38,7 @@ int run_plugins_command(const std::vector<std::string>& args) {
     auto registry =
         plugin::PluginRegistry::discover(search_path_from(a.values("--plugin-dir"), !a.has("--no-builtin-plugins")));
     if (a.has("--json")) {
-        std::cout << plugin_records_json(registry.records()) << "\n";
+        std::cout << json::serialize(plugin::plugin_records_array(registry.records())) << "\n";
         return 0;
     }
     if (registry.records().empty()) {

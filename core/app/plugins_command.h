@@ -13,7 +13,4 @@ int run_plugins_command(const std::vector<std::string>& args);
 // The search path the CLI and the service use, from flags and environment.
 std::vector<plugin::SearchDir> search_path_from(const std::vector<std::string>& plugin_dirs, bool builtin);
 
-// The JSON array printed by `plugins list --json` (also served over HTTP).
-std::string plugin_records_json(const std::vector<plugin::PluginRecord>& records);
-
 }  // namespace autoarr::app

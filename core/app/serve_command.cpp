@@ -11,10 +11,13 @@
 #include "audit/audit_run.h"
 #include "config/config.h"
 #include "connectors/stack.h"
+#include "plugin/records_json.h"
 #include "routing/health_monitor.h"
 #include "server/api.h"
+#include "server/static_site.h"
 #include "util/log.h"
 #include "util/open_file_limit.h"
+#include "util/paths.h"
 #include "util/secret_scrubber.h"
 #include "util/strings.h"
 #include "version.h"
@@ -27,7 +30,7 @@ constexpr const char* kUsage =
     "usage: autoarr serve [--listen HOST:PORT] [--db PATH] [--config FILE] [--plugin-dir DIR]...\n"
     "                     [--sample-stack DIR] [--audit-on-start] [--health-interval SECONDS]\n"
     "                     [--workers N] [--max-queue N] [--max-connections N] [--response-timeout SECONDS]\n"
-    "                     [--allowed-host NAME]... [--allowed-origin ORIGIN]... [--recover]\n"
+    "                     [--allowed-host NAME]... [--allowed-origin ORIGIN]... [--recover] [--web-dir DIR]\n"
     "  --workers N   requests that call a provider handled at once (1-256, default 4); health,\n"
     "                metrics and reads are answered at once regardless\n"
     "  --max-queue N          such requests waiting for a slot (0-100000, default 64); more get 503\n"
@@ -38,8 +41,9 @@ constexpr const char* kUsage =
     "  --allowed-origin O     a web origin (https://app.example) allowed to call the API cross-origin\n"
     "  --recover              when the database is damaged, copy what can be read into a new file at the\n"
     "                         same path and keep the damaged one beside it (docs/operations.md)\n"
+    "  --web-dir DIR          the web UI's built files (default <bindir>/../share/autoarr/web)\n"
     "environment: AUTOARR_LISTEN, AUTOARR_DB, AUTOARR_API_TOKEN (required to listen beyond loopback),\n"
-    "             AUTOARR_ALLOWED_HOSTS, AUTOARR_ALLOWED_ORIGINS (comma-separated)\n";
+    "             AUTOARR_ALLOWED_HOSTS, AUTOARR_ALLOWED_ORIGINS (comma-separated), AUTOARR_WEB_DIR\n";
 
 // A whole number from `lo` to `hi` for `flag`, or an error printed and nullopt.
 std::optional<int64_t> count_flag(const CliArgs& a, const char* flag, int64_t lo, int64_t hi, int64_t def) {
@@ -101,7 +105,8 @@ std::unique_ptr<store::Store> open_store(const std::string& path, bool recover) 
 int run_serve_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--no-builtin-plugins", "--audit-on-start", "--recover", "--help"},
               with_host_flags({"--listen", "--db", "--sample-stack", "--health-interval", "--workers", "--max-queue",
-                               "--max-connections", "--response-timeout", "--allowed-host", "--allowed-origin"}));
+                               "--max-connections", "--response-timeout", "--allowed-host", "--allowed-origin",
+                               "--web-dir"}));
     if (auto code = usage_exit(a, "serve", kUsage)) return *code;
     const char* env_listen = std::getenv("AUTOARR_LISTEN");
     std::string listen = a.value("--listen").value_or(env_listen && *env_listen ? env_listen : "127.0.0.1:8000");
@@ -197,6 +202,27 @@ int run_serve_command(const std::vector<std::string>& args) {
         return 2;
     }
 
+    // The web UI: a directory named by --web-dir or AUTOARR_WEB_DIR must be
+    // usable; the one beside the binary is optional (a build without Node).
+    std::optional<server::StaticSite> web;
+    std::string web_missing;
+    {
+        auto named = a.value("--web-dir");
+        if (!named) named = config::web_dir(config::process_environment());
+        const auto dir = named ? std::filesystem::path(*named) : util::default_web_dir();
+        try {
+            web = server::StaticSite::load(dir);
+            log::info("server", "web UI: " + std::to_string(web->file_count()) + " files from " + dir.string());
+        } catch (const std::exception& e) {
+            if (named) {
+                std::cerr << "autoarr serve: " << e.what() << "\n";
+                return 2;
+            }
+            web_missing = std::string("the web UI is not installed: ") + e.what();
+            log::warn("server", web_missing);
+        }
+    }
+
     if (int n = server::EnrichmentQueue::mark_interrupted(*db))
         log::info("server", std::to_string(n) + " enrichment(s) cut short by the last stop are marked partial");
     auto usage = std::make_unique<store::UsageWriter>(*db);
@@ -219,6 +245,9 @@ int run_serve_command(const std::vector<std::string>& args) {
     ctx.apps = host->config.apps;
     ctx.sample_stack = a.value("--sample-stack").value_or("");
     ctx.api_token = token;
+    ctx.plugins = plugin::plugin_records_array(host->registry.records());
+    if (web) ctx.web = &*web;
+    ctx.web_missing = web_missing;
     ctx.version = AUTOARR_VERSION_STRING;
 
     // Every provider state change becomes a row in provider_health.
@@ -247,7 +276,8 @@ int run_serve_command(const std::vector<std::string>& args) {
                             (so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address) + ":" +
                             std::to_string(http->port());
     std::cout << "AutoArr " << AUTOARR_VERSION_STRING << " listening on " << url
-              << "  (GET /health, POST /api/v1/audits)" << std::endl;
+              << (web ? "  (the web UI at " + url + "/)" : std::string("  (GET /health, POST /api/v1/audits)"))
+              << std::endl;
 
     if (auto sample = a.value("--sample-stack"); sample && a.has("--audit-on-start")) {
         try {
@@ -259,7 +289,8 @@ int run_serve_command(const std::vector<std::string>& args) {
             std::vector<std::pair<std::string, std::string>> findings;
             for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
             db->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score,
-                            0, audit::report_json(report), report.enrichment.state},
+                            0, audit::report_json(report), report.enrichment.state,
+                            boost::json::serialize(report.redacted_documents)},
                            findings);
             std::cout << "\nAudit of the sample stack " << *sample << " (stored as " << report.audit_id << "):\n\n"
                       << audit::report_text(report, false) << "\nThe report is at " << url << "/api/v1/audits/"

@@ -53,6 +53,9 @@ void enrich_audit(AuditReport& report, const RuleSet& rules, routing::Router& ro
 void apply_progress(AuditReport& report, const EnrichmentProgress& progress);
 
 std::string report_json(const AuditReport& report);
+// A report_json() object read back (for rendering a stored audit); missing
+// or mistyped fields are left at their defaults.
+AuditReport report_from_json(const boost::json::object& report);
 std::string report_markdown(const AuditReport& report);
 std::string report_text(const AuditReport& report, bool color);
 

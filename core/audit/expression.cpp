@@ -107,7 +107,7 @@ const std::map<std::string, Op, std::less<>>& ops() {
         {"distinct", {1, 1}},     {"concat", {1, -1}},
         {"lit", {1, 1}},          {"first", {1, 1}},
         {"find", {3, 3}},         {"sab_category", {2, 2}},
-        {"remap", {3, 3}},
+        {"remap", {3, 3}},        {"strip_suffix", {2, 2}},
     };
     return table;
 }
@@ -468,6 +468,13 @@ Value evaluate(const json::value& expr, Scope& scope) {
         auto s = text(arg(0));
         if (!s) return std::nullopt;
         std::transform(s->begin(), s->end(), s->begin(), [](unsigned char c) { return std::tolower(c); });
+        return json::value(*s);
+    }
+    if (op == "strip_suffix") {  // [text, suffix]: the text without that ending (fix values)
+        auto s = text(arg(0)), suffix = text(arg(1));
+        if (!s || !suffix) return std::nullopt;
+        if (!suffix->empty() && s->size() >= suffix->size() && s->ends_with(*suffix))
+            s->resize(s->size() - suffix->size());
         return json::value(*s);
     }
     if (op == "len") {

@@ -103,12 +103,15 @@ RuleSet parse_rules(std::string_view text, const std::string& origin) {
         const auto* when = ro.if_contains("when");
         for (const auto& [id, app] : targets) {
             const std::string where = origin + " rule " + id;
+            std::vector<FixSpec> rule_fixes;
             auto it = catalog.find(id);
             if (it == catalog.end()) throw std::runtime_error(where + ": no catalog entry with this id");
             if (!when) throw std::runtime_error(where + ": \"when\" is missing");
             try {
                 validate(*when);
                 if (const auto* cur = ro.if_contains("current")) validate(*cur);
+                if (const auto* fix = ro.if_contains("fix"))
+                    rule_fixes = parse_fixes(*fix, app, it->second.application);
             } catch (const std::invalid_argument& e) {
                 throw std::runtime_error(where + ": " + e.what());
             }
@@ -118,6 +121,7 @@ RuleSet parse_rules(std::string_view text, const std::string& origin) {
             rule.app = app;
             rule.when = *when;
             if (const auto* cur = ro.if_contains("current")) rule.current = *cur;
+            rule.fixes = std::move(rule_fixes);
             set.rules.push_back(std::move(rule));
         }
     }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "audit/fix_spec.h"
+
 namespace autoarr::audit {
 
 struct CatalogEntry {
@@ -28,6 +30,7 @@ struct Rule {
     std::string app;  // for templated rules: the *arr the logic runs for ($app)
     boost::json::value when;
     boost::json::value current;  // null: none
+    std::vector<FixSpec> fixes;  // empty: advisory only ("manual fix")
 };
 
 struct RuleSet {

@@ -366,6 +366,12 @@ ServeAccess serve_access(const Environment& env) {
     return a;
 }
 
+std::optional<std::string> web_dir(const Environment& env) {
+    const auto* v = env_get(env, "AUTOARR_WEB_DIR");
+    if (!v || trim(*v).empty()) return std::nullopt;
+    return trim(*v);
+}
+
 Environment process_environment() {
     Environment env;
     for (char** e = environ; e && *e; ++e) {

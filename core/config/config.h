@@ -63,6 +63,10 @@ struct ServeAccess {
 };
 ServeAccess serve_access(const Environment& env);
 
+// AUTOARR_WEB_DIR: where `autoarr serve` finds the web UI's built files,
+// instead of <bindir>/../share/autoarr/web; nullopt when unset or empty.
+std::optional<std::string> web_dir(const Environment& env);
+
 // The process environment as a map (for Sources::env).
 Environment process_environment();
 

@@ -1,11 +1,9 @@
 #include "connectors/live.h"
 
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <future>
 
-#include "http/client.h"
+#include "connectors/app_api.h"
 #include "util/secret_scrubber.h"
 
 namespace autoarr::connectors {
@@ -18,48 +16,9 @@ struct Fetched {
     AppStatus status;
 };
 
-std::string encode(const std::string& s) {
-    return boost::urls::encode(s, boost::urls::unreserved_chars);
-}
-
-// One endpoint: the parsed document, or throws std::runtime_error with a clear reason.
-json::value get_document(http::Client& client, const std::string& app, const Endpoint& ep, const std::string& key,
-                         http::Deadline deadline) {
-    http::Request req;
-    req.headers.push_back({"accept", "application/json"});
-    if (app == "sabnzbd") {
-        req.target = "/api?mode=" + std::string(ep.api_path) + "&output=json&apikey=" + encode(key);
-    } else {
-        req.target = "/api/v3/" + std::string(ep.api_path);
-        req.headers.push_back({"x-api-key", key});
-    }
-    std::pair<http::ResponseHead, std::string> r;
-    try {
-        r = client.fetch(req, deadline, nullptr, 32 * 1024 * 1024);
-    } catch (const http::HttpError& e) {
-        throw std::runtime_error(e.what());  // names the host, never the key
-    }
-    const int status = r.first.status;
-    const std::string& body = r.second;
-    if (status == 401 || status == 403) {
-        std::string said = body.substr(0, 120);
-        for (auto& c : said)
-            if (c == '\n' || c == '\r') c = ' ';
-        throw std::runtime_error("the API key was refused (HTTP " + std::to_string(status) +
-                                 (said.empty() ? "" : ": " + said) + ")");
-    }
-    if (status != 200) throw std::runtime_error(std::string(ep.api_path) + " answered HTTP " + std::to_string(status));
-    json::error_code ec;
-    json::value v = json::parse(body, ec);
-    if (ec) {
-        const std::string* type = r.first.find("content-type");
-        throw std::runtime_error(std::string(ep.api_path) + " did not answer JSON (" +
-                                 (type ? *type : std::string("no content type")) + ")");
-    }
-    // SABnzbd reports some errors inside a 200: {"status": false, "error": "..."}.
-    if (v.is_object() && v.get_object().contains("error") && v.get_object().contains("status") &&
-        v.at("status") == json::value(false))
-        throw std::runtime_error("SABnzbd said: " + json::serialize(v.at("error")));
+// One endpoint: the parsed document, or throws with a clear reason.
+json::value get_document(AppApi& api, const std::string& app, const Endpoint& ep) {
+    json::value v = app == "sabnzbd" ? api.sabnzbd("mode=" + std::string(ep.api_path)) : api.arr_get(ep.api_path);
     if (auto why = check_shape(app, ep, v); !why.empty()) throw std::runtime_error("unexpected answer: " + why);
     return v;
 }
@@ -67,25 +26,10 @@ json::value get_document(http::Client& client, const std::string& app, const End
 Fetched fetch_app(const std::string& app, const config::AppConfig& cfg, const LiveOptions& o) {
     Fetched f;
     f.status.name = app;
-    std::string why;
-    auto base = http::parse_base_url(cfg.url, why);
-    if (!base) {
-        f.status.status = "error";
-        f.status.error = "URL: " + why;
-        return f;
-    }
-    if (cfg.api_key.empty()) {
-        f.status.status = "error";
-        f.status.error = "no API key configured";
-        return f;
-    }
-    http::ClientOptions co;
-    co.connect_timeout = std::min<std::chrono::milliseconds>(o.timeout, std::chrono::milliseconds(5000));
-    co.user_agent = "autoarr";
     try {
-        http::Client client(*base, co);
-        const auto deadline = std::chrono::steady_clock::now() + o.timeout;
-        for (const auto& ep : endpoints_of(app)) f.docs[ep.name] = get_document(client, app, ep, cfg.api_key, deadline);
+        AppApi api(app, cfg, o.timeout);
+        api.bound_by(std::chrono::steady_clock::now() + o.timeout);
+        for (const auto& ep : endpoints_of(app)) f.docs[ep.name] = get_document(api, app, ep);
         f.status.status = "ok";
         f.status.version = app_version(app, f.docs);
     } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include "audit/audit_run.h"
 #include "connectors/live.h"
 #include "routing/view_json.h"
+#include "server/fix_routes.h"
 #include "util/log.h"
 #include "util/secret_scrubber.h"
 #include "util/strings.h"
@@ -93,7 +94,7 @@ std::string sse(const std::string& event, const json::value& data) {
 
 class Api {
 public:
-    explicit Api(ApiContext& c) : c_(c) {}
+    explicit Api(ApiContext& c) : c_(c), fixes_(c) {}
 
     void operator()(const HttpRequest& req, ResponseWriter& w) {
         const auto start = std::chrono::steady_clock::now();
@@ -145,7 +146,9 @@ private:
                 return w.status;
             }
         }
-        if (p == "/health") {
+        if (fixes_.handle(req, w, route)) {
+            // answered: the fix routes (server/fix_routes.h)
+        } else if (p == "/health") {
             route = "/health";
             if (method({"GET"})) health(w);
         } else if (p == "/health/live") {
@@ -174,6 +177,12 @@ private:
                 r.body = routing::providers_json(c_.router->providers());
                 w.send(r);
             }
+        } else if (p == "/api/v1/sources") {
+            route = p;
+            if (method({"GET"})) sources(w);
+        } else if (p == "/api/v1/plugins") {
+            route = p;
+            if (method({"GET"})) w.send(json_response(200, json::object{{"plugins", c_.plugins}}));
         } else if (is_provider_check(p)) {
             route = "/api/v1/providers/{id}/check";
             if (method({"POST"})) check_provider(p.substr(18, p.size() - 24), w);
@@ -185,10 +194,17 @@ private:
                 post_audit(req, w);
         } else if (p.rfind("/api/v1/audits/", 0) == 0) {
             route = "/api/v1/audits/{id}";
-            if (method({"GET"})) get_audit(p.substr(15), w);
+            if (method({"GET"})) get_audit(p.substr(15), req, w);
         } else if (p == "/api/v1/chat") {
             route = p;
             if (method({"POST"})) chat(req, w);
+        } else if (!p.starts_with("/api/")) {
+            route = "ui";  // one label for every page and asset: the metric stays small
+            if (!method({"GET"})) return w.status;
+            if (c_.web)
+                w.send(c_.web->answer(req));
+            else
+                w.send(HttpServer::error(404, "no_web_ui", c_.web_missing));
         } else {
             route = "unknown";
             w.send(HttpServer::error(404, "not_found", "no route " + p));
@@ -218,6 +234,18 @@ private:
         // Audits still work rules-only without a provider: that is degraded, not down.
         std::string status = !c_.ready ? "unhealthy" : any_up ? "healthy" : "degraded";
         w.send(json_response(200, json::object{{"status", status}, {"version", c_.version}, {"providers", providers}}));
+    }
+
+    // What POST /api/v1/audits can take as "source" here, the preferred first.
+    void sources(ResponseWriter& w) {
+        json::array list;
+        if (!c_.apps.empty()) {
+            json::array apps;
+            for (const auto& [name, app] : c_.apps) apps.push_back(json::string(name));
+            list.push_back(json::object{{"id", "live"}, {"applications", std::move(apps)}});
+        }
+        if (!c_.sample_stack.empty()) list.push_back(json::object{{"id", "sample"}});
+        w.send(json_response(200, json::object{{"sources", std::move(list)}}));
     }
 
     void check_provider(const std::string& id, ResponseWriter& w) {
@@ -250,26 +278,45 @@ private:
         }
         json::array list;
         for (const auto& a : c_.store->audits(*limit, *offset))
-            list.push_back(
-                json::object{{"audit_id", a.id},
-                             {"created_at", a.created_at},
-                             {"mode", a.mode},
-                             {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
-                             {"score", a.score},
-                             {"findings", a.findings},
-                             {"enrichment_state",
-                              a.enrichment_state.empty() ? json::value(nullptr) : json::value(a.enrichment_state)}});
+            list.push_back(json::object{
+                {"audit_id", a.id},
+                {"created_at", a.created_at},
+                {"mode", a.mode},
+                {"provider", a.provider.empty() ? json::value(nullptr) : json::value(a.provider)},
+                {"score", a.score},
+                {"findings", a.findings},
+                {"enrichment_state",
+                 a.enrichment_state.empty() ? json::value(nullptr) : json::value(a.enrichment_state)},
+                {"summary",
+                 json::object{{"critical", a.critical}, {"high", a.high}, {"medium", a.medium}, {"low", a.low}}}});
         w.send(json_response(200, json::object{{"audits", list}, {"total", c_.store->audit_count()}}));
     }
 
-    void get_audit(const std::string& id, ResponseWriter& w) {
+    // ?format=json (the default) or markdown: the same Markdown as `autoarr audit --format markdown`.
+    void get_audit(const std::string& id, const HttpRequest& req, ResponseWriter& w) {
+        const auto format = req.query.find("format");
+        const std::string wanted = format == req.query.end() ? "json" : format->second;
+        if (wanted != "json" && wanted != "markdown")
+            return w.send(
+                HttpServer::error(422, "invalid_query",
+                                  "format must be json or markdown, not \"" + util::safe_error_text(wanted) + "\""));
         auto a = c_.store->audit(id);
         if (!a) {
             w.send(HttpServer::error(404, "unknown_audit", "no audit \"" + id + "\""));
             return;
         }
         HttpResponse r;
-        r.body = a->report_json;
+        if (wanted == "markdown") {
+            json::error_code ec;
+            auto stored = json::parse(a->report_json, ec);
+            if (ec || !stored.is_object())
+                return w.send(
+                    HttpServer::error(500, "stored_audit_unreadable", "the stored audit is not a JSON object"));
+            r.content_type = "text/markdown; charset=utf-8";
+            r.body = audit::report_markdown(audit::report_from_json(stored.get_object()));
+        } else {
+            r.body = a->report_json;
+        }
         w.send(r);
     }
 
@@ -356,9 +403,10 @@ private:
         std::vector<std::pair<std::string, std::string>> findings;
         for (const auto& f : report.findings) findings.emplace_back(f.rule.id, f.rule.severity);
         try {
-            c_.store->save_audit({report.audit_id, report.created_at, report.mode, report.provider.value_or(""),
-                                  report.score, 0, audit::report_json(report), report.enrichment.state},
-                                 findings);
+            c_.store->save_audit(
+                {report.audit_id, report.created_at, report.mode, report.provider.value_or(""), report.score, 0,
+                 audit::report_json(report), report.enrichment.state, json::serialize(report.redacted_documents)},
+                findings);
         } catch (const std::exception& e) {
             log::error("server", std::string("cannot store audit: ") + e.what());
             return fail(w, stream, 500, "store_failed", "the audit could not be stored");
@@ -541,6 +589,7 @@ private:
     }
 
     ApiContext& c_;
+    FixRoutes fixes_;
 };
 
 }  // namespace
@@ -548,7 +597,7 @@ private:
 bool route_may_block(const HttpRequest& r) {
     if (r.method != "POST") return false;
     const std::string& p = r.path;
-    return p == "/api/v1/chat" || p == "/api/v1/audits" || is_provider_check(p);
+    return p == "/api/v1/chat" || p == "/api/v1/audits" || is_provider_check(p) || FixRoutes::may_block(r);
 }
 
 Handler make_api(ApiContext& context) {

@@ -1,4 +1,5 @@
-// The HTTP API (docs/api.md): health, providers, audits, chat, metrics.
+// The HTTP API (docs/api.md): health, providers, plugins, audits, chat,
+// metrics; and the web UI (docs/ui.md) on every other path outside /api/.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "server/enrichment_queue.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/static_site.h"
 #include "store/store.h"
 #include "store/usage_writer.h"
 
@@ -31,6 +33,11 @@ struct ApiContext {
     std::map<std::string, config::AppConfig> apps;  // for {"source": "live"}
     std::string sample_stack;                       // for {"source": "sample"}: a stack directory
     std::string api_token;                          // "" = no auth
+    boost::json::array plugins;                     // GET /api/v1/plugins: what discovery found at start
+    // The web UI, answering every GET outside /api/; nullptr: not installed,
+    // and web_missing says why (in the 404 those paths get).
+    const StaticSite* web = nullptr;
+    std::string web_missing = "the web UI is not installed";
     std::string version;
     Metrics metrics;
     std::atomic<bool> ready{false};

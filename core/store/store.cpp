@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "store/full_sync.h"
 #include "util/log.h"
 #include "util/secret_scrubber.h"
 
@@ -36,6 +37,18 @@ const char* const kMigrations[] = {
          prompt_version INTEGER NOT NULL, explanation TEXT NOT NULL, impact TEXT NOT NULL,
          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
          UNIQUE (rule_id, fingerprint, provider, model, prompt_version));)",
+    // 3: fixes. The audited documents (redacted), and change sets with the
+    // before and after value of every field written.
+    R"(CREATE TABLE audit_documents (
+         audit_id TEXT NOT NULL UNIQUE, documents_json TEXT NOT NULL);
+       CREATE TABLE change_sets (
+         id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, audit_id TEXT NOT NULL, state TEXT NOT NULL,
+         rolled_back_at TEXT NOT NULL DEFAULT '');
+       CREATE TABLE change_fields (
+         change_set TEXT NOT NULL, seq INTEGER NOT NULL, rule_id TEXT NOT NULL, app TEXT NOT NULL,
+         resource TEXT NOT NULL, item TEXT NOT NULL, label TEXT NOT NULL, field TEXT NOT NULL,
+         resource_id TEXT NOT NULL, before_json TEXT NOT NULL, after_json TEXT NOT NULL, restart INTEGER NOT NULL,
+         state TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', UNIQUE (change_set, seq));)",
 };
 
 // The path, once its directory is known to accept the -wal and -shm files.
@@ -43,26 +56,6 @@ const std::string& writable_directory(const std::string& path) {
     if (auto why = check_directory_writable(path); !why.empty()) throw SqliteError(why, SQLITE_CANTOPEN);
     return path;
 }
-
-// Audits are written with synchronous=FULL (fsynced), everything else with
-// NORMAL: FULL for this guard's lifetime.
-class FullSync {
-public:
-    explicit FullSync(Database& db) : db_(db) { db_.exec("PRAGMA synchronous=FULL"); }
-    ~FullSync() {
-        try {
-            db_.exec("PRAGMA synchronous=NORMAL");
-        } catch (const std::exception& e) {
-            // The next writes run FULL: slower, never less safe.
-            log::warn("store", std::string("cannot restore synchronous=NORMAL: ") + e.what());
-        }
-    }
-    FullSync(const FullSync&) = delete;
-    FullSync& operator=(const FullSync&) = delete;
-
-private:
-    Database& db_;
-};
 
 }  // namespace
 
@@ -140,6 +133,11 @@ void Store::save_audit(const AuditRow& a, const std::vector<std::pair<std::strin
             .bind(1, a.id)
             .bind(2, rule)
             .bind(3, severity)
+            .run();
+    if (!a.documents_json.empty())
+        db_.prepare("INSERT INTO audit_documents(audit_id, documents_json) VALUES(?,?)")
+            .bind(1, a.id)
+            .bind(2, a.documents_json)
             .run();
     t.commit();
 }
@@ -227,18 +225,31 @@ std::optional<AuditRow> Store::audit(const std::string& id) {
         "audits WHERE id=?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
-    return AuditRow{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.text(6), s.text(7)};
+    return AuditRow{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.text(6), s.text(7), ""};
 }
 
 std::vector<AuditRow> Store::audits(int64_t limit, int64_t offset) {
     std::lock_guard lock(mutex_);
+    // The page of audits first, then its findings counted per severity (findings_audit index).
     auto s = db_.prepare(
-        "SELECT id, created_at, mode, provider, score, findings, coalesce(enrichment_state, '') FROM audits ORDER BY "
-        "created_at DESC, rowid DESC LIMIT ? OFFSET ?");
+        "SELECT a.id, a.created_at, a.mode, a.provider, a.score, a.findings, coalesce(a.enrichment_state, ''), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'critical'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'high'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'medium'), "
+        "(SELECT count(*) FROM findings f WHERE f.audit_id = a.id AND f.severity = 'low') "
+        "FROM (SELECT rowid AS r, id, created_at, mode, provider, score, findings, enrichment_state FROM audits "
+        "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?) a "
+        "ORDER BY a.created_at DESC, a.r DESC");
     s.bind(1, limit).bind(2, offset);
     std::vector<AuditRow> out;
-    while (s.step())
-        out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), "", s.text(6)});
+    while (s.step()) {
+        AuditRow row{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5), "", s.text(6), ""};
+        row.critical = s.integer(7);
+        row.high = s.integer(8);
+        row.medium = s.integer(9);
+        row.low = s.integer(10);
+        out.push_back(std::move(row));
+    }
     return out;
 }
 

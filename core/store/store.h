@@ -25,6 +25,11 @@ struct AuditRow {
     int64_t findings = 0;
     std::string report_json;       // the full report, as returned to the client
     std::string enrichment_state;  // running | complete | partial | failed | skipped ("" before schema 2)
+    // The audited documents, redacted (schema 3): what `fix --audit ID` plans
+    // from. save_audit stores them when not empty; audit() does not read them.
+    std::string documents_json;
+    // The stored findings by severity (filled by audits(), for the history plot).
+    int64_t critical = 0, high = 0, medium = 0, low = 0;
 };
 
 // One model explanation, keyed by what the model was asked (docs/audit.md, "The cache").
@@ -42,9 +47,33 @@ struct UsageRow {
     int64_t prompt_tokens = 0, completion_tokens = 0, latency_ms = 0;
 };
 
+// One field of a change set (docs/fixes.md, "Change sets"). Values are JSON
+// text; no secret field is ever planned, so none is ever stored.
+struct ChangeField {
+    int64_t seq = 0;  // write order within the set, from 1
+    std::string rule_id, app, resource, item, label, field, resource_id;
+    std::string before_json, after_json;
+    bool restart = false;
+    // planned | writing (a write was started: a kill -9 may leave it so) |
+    // written | failed | refused (changed since the audit) | rolled_back
+    std::string state = "planned";
+    std::string error;
+};
+
+struct ChangeSetRow {
+    std::string id;
+    std::string created_at;
+    std::string audit_id;
+    // applying | applied | partial (stopped by a failure, or some refused) |
+    // failed (nothing written) | rolled_back
+    std::string state;
+    std::string rolled_back_at;  // "" unless rolled back
+    std::vector<ChangeField> fields;
+};
+
 class Store {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Opens (creating and migrating as needed). Throws SqliteError naming the
     // path when its directory is not writable or it cannot be opened, and
@@ -78,7 +107,7 @@ public:
     void put_explanations(const std::vector<std::pair<ExplanationKey, CachedExplanation>>& rows);
     int64_t clear_explanations();                                 // returns how many were removed
     int64_t purge_explanations(int max_age_days);                 // removes expired entries; returns how many
-    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json
+    std::vector<AuditRow> audits(int64_t limit, int64_t offset);  // newest first, without report_json, with counts
     int64_t audit_count();
     void record_health(const std::string& provider, const std::string& state, const std::string& reason);
     std::vector<std::pair<std::string, std::string>> health_transitions(
@@ -86,6 +115,20 @@ public:
     // All rows in one transaction: all are stored, or none (throws SqliteError).
     void record_usage_batch(const std::vector<UsageRow>& rows);
     int64_t usage_count();
+
+    // An audit's documents as save_audit stored them (AuditRow::documents_json).
+    std::optional<std::string> audit_documents(const std::string& audit_id);
+
+    // Change sets (store/change_sets.cpp). Each write is fsynced: after a
+    // kill -9 the set shows which fields were being written and which were.
+    void create_change_set(const ChangeSetRow& set);  // with its fields, all planned
+    // Sets one field's state (and error); `before_json`, when not empty,
+    // replaces the recorded before value (what was really overwritten).
+    void update_change_field(const std::string& set_id, int64_t seq, const std::string& state, const std::string& error,
+                             const std::string& before_json = {});
+    void set_change_set_state(const std::string& set_id, const std::string& state);
+    std::optional<ChangeSetRow> change_set(const std::string& id);
+    std::vector<ChangeSetRow> change_sets(int64_t limit);  // newest first, with their fields
 
     // The default path: $AUTOARR_DB, else $XDG_DATA_HOME/autoarr/autoarr.db, else ~/.local/share/autoarr/autoarr.db.
     static std::string default_path();

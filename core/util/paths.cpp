@@ -8,4 +8,8 @@ std::filesystem::path executable_dir() {
     return ec ? std::filesystem::path() : exe.parent_path();
 }
 
+std::filesystem::path default_web_dir() {
+    return (executable_dir() / ".." / "share" / "autoarr" / "web").lexically_normal();
+}
+
 }  // namespace autoarr::util

@@ -28,6 +28,8 @@ contents=$(dpkg-deb -c "$main")
 grep -q "./usr/lib/systemd/system/autoarr.service" <<<"$contents" || fail "no systemd unit"
 sdk_contents=$(dpkg-deb -c "$work"/debs/autoarr-sdk-dev_*.deb)
 grep -q "/usr/lib/cmake/AutoarrSDK/AutoarrSDKConfig.cmake" <<<"$sdk_contents" || fail "no CMake package"
+grep -q "./usr/share/autoarr/web/index.html$" <<<"$contents" || fail "the web UI is not in the autoarr package"
+grep -Eq "./usr/share/autoarr/web/assets/main-[A-Z0-9]+\.js\.br$" <<<"$contents" || fail "no precompressed UI script"
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
 
 bin="$work/root/usr/bin/autoarr"
@@ -44,6 +46,20 @@ done
 report=$(env -u AUTOARR_RULES "$bin" --log-level warn audit --from "$work/root/usr/share/autoarr/sample-stack" --no-llm --format json)
 n=$(echo "$report" | grep -o '"rule_id"' | wc -l)
 [ "$n" -eq 91 ] || fail "the packaged sample stack gave $n findings, expected 91"
+# The packaged service finds its web UI beside the binary (/usr/share/autoarr/web) and serves it.
+(env -u AUTOARR_WEB_DIR -u AUTOARR_API_TOKEN "$bin" --log-level warn serve --listen 127.0.0.1:0 --db "$work/serve.db" \
+  >"$work/serve.out" 2>&1 & echo $! >"$work/serve.pid")
+url=""
+for _ in $(seq 100); do
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.out" | head -1 || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+page=$(curl -s -D "$work/ui.headers" "$url/audits/latest" || true)
+kill "$(cat "$work/serve.pid")"
+[ -n "$url" ] || fail "the packaged serve did not start: $(cat "$work/serve.out")"
+grep -q '<div id="app">' <<<"$page" || fail "the packaged serve did not answer /audits/latest with the UI: $page"
+grep -qi '^content-security-policy: default-src' "$work/ui.headers" || fail "the UI came without its CSP"
 # Every connection is a descriptor: the unit must not leave autoarr at systemd's 1024.
 grep -q '^LimitNOFILE=' "$work/root/usr/lib/systemd/system/autoarr.service" || fail "the systemd unit sets no LimitNOFILE"
 # The packaged systemd unit: valid, and hardened (exposure score at most 3.0 of 10).

@@ -148,6 +148,69 @@ TEST_F(ServerTest, AuditsAreCreatedListedAndFetched) {
     EXPECT_NE(sse.body.find("event: result\ndata: {"), std::string::npos);
 }
 
+// Every line of a Markdown report but the ones that name when and how it ran.
+std::string markdown_body(const std::string& md) {
+    std::istringstream in(md);
+    std::string line, out;
+    while (std::getline(in, line))
+        if (!line.starts_with("**Score:") && !line.starts_with("**Explained:") && !line.starts_with("> "))
+            out += line + "\n";
+    return out;
+}
+
+TEST_F(ServerTest, AStoredAuditRendersAsTheCliMarkdownAndTheListCountsSeverities) {
+    // No provider: rules-only, as the CLI's --no-llm.
+    auto s = std::make_unique<Serve>(dir_.path() / "autoarr.db", std::vector<std::string>{},
+                                     std::vector<std::string>{"--no-builtin-plugins"});
+    auto r = s->post("/api/v1/audits", sample_documents());
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto audit = r.json().as_object();
+    const std::string id(audit.at("audit_id").as_string());
+    auto md = s->get("/api/v1/audits/" + id + "?format=markdown");
+    ASSERT_EQ(md.status, 200) << md.body;
+    EXPECT_EQ(*md.head.find("content-type"), "text/markdown; charset=utf-8");
+    EXPECT_TRUE(md.body.starts_with("# AutoArr audit\n\n**Score:** " + std::to_string(audit.at("score").as_int64()) +
+                                    "/100 · **Findings:** 91"))
+        << md.body.substr(0, 200);
+    const auto cli = run_process(std::string(AUTOARR_BINARY) + " --log-level error audit --from " + AUTOARR_SOURCE_DIR +
+                                 "/examples/sample-stack --no-llm --format markdown");
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    EXPECT_EQ(markdown_body(md.body), markdown_body(cli.out));
+    EXPECT_EQ(s->get("/api/v1/audits/" + id + "?format=json").body, s->get("/api/v1/audits/" + id).body);
+    auto bad = s->get("/api/v1/audits/" + id + "?format=xml");
+    EXPECT_EQ(bad.status, 422);
+    EXPECT_EQ(bad.json().at("error").at("code"), "invalid_query");
+    EXPECT_EQ(s->get("/api/v1/audits/nope?format=markdown").status, 404);
+
+    const auto listed = s->get("/api/v1/audits").json().at("audits").as_array()[0].as_object();
+    EXPECT_EQ(listed.at("summary"), audit.at("summary"));
+    EXPECT_EQ(listed.at("summary").at("critical"), 5);
+}
+
+TEST_F(ServerTest, PluginsAndSourcesAreListed) {
+    install_fixture(plugins_.path(), "m", "fixture_missing_slot", "missing-slot");
+    {
+        auto s = serve({}, {"--sample-stack", std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack"});
+        auto plugins = s->get("/api/v1/plugins");
+        ASSERT_EQ(plugins.status, 200);
+        std::map<std::string, json::object> by_id;
+        const auto listed = plugins.json();
+        for (const auto& p : listed.at("plugins").as_array())
+            by_id[std::string(p.at("id").as_string())] = p.as_object();
+        ASSERT_TRUE(by_id.contains("script-a")) << plugins.body;
+        EXPECT_EQ(by_id["script-a"].at("state"), "loaded");
+        ASSERT_TRUE(by_id.contains("missing-slot")) << plugins.body;
+        EXPECT_EQ(by_id["missing-slot"].at("state"), "rejected");
+        EXPECT_EQ(by_id["missing-slot"].at("rule"), "ABI-10");
+        EXPECT_NE(std::string(by_id["missing-slot"].at("reason").as_string()).find("NULL"), std::string::npos);
+        EXPECT_EQ(s->get("/api/v1/sources").json(), json::parse(R"({"sources":[{"id":"sample"}]})"));
+        EXPECT_EQ(s->post("/api/v1/plugins", "{}").status, 405);
+    }
+    auto s = serve({"SONARR_URL=http://127.0.0.1:1", "SONARR_API_KEY=k"});
+    EXPECT_EQ(s->get("/api/v1/sources").json(),
+              json::parse(R"({"sources":[{"id":"live","applications":["sonarr"]}]})"));
+}
+
 TEST_F(ServerTest, BearerTokenProtectsTheApi) {
     auto s = serve({"AUTOARR_API_TOKEN=s3cret"});
     EXPECT_EQ(s->get("/health").status, 200);  // health stays open for probes

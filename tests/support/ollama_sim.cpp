@@ -73,6 +73,20 @@ std::string explanation_for(const std::string& id) {
            "it is changed; apply the recommendation and run the audit again to confirm.";
 }
 
+// A plain chat (no findings, no JSON format asked): a short answer that
+// names what it was asked, as a model would.
+std::string chat_answer(const json::array& messages) {
+    std::string question;
+    for (const auto& m : messages)
+        if (m.is_object() && m.get_object().contains("content") && m.at("content").is_string() &&
+            m.get_object().contains("role") && m.at("role") == "user")
+            question = std::string(m.at("content").get_string());
+    if (question.size() > 200) question = question.substr(0, 200);
+    return "You asked: \"" + question +
+           "\". Keep each application's API key secret, put its web interface behind a password, and give "
+           "SABnzbd, Sonarr and Radarr the same view of the download folders.";
+}
+
 }  // namespace
 
 OllamaSim::OllamaSim(OllamaSimProfile profile) : profile_(std::move(profile)) {
@@ -226,7 +240,10 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
         for (const auto& id : rec.seen) garbage = garbage || garbage_for_.contains(id);
     }
     std::string content;
-    if (garbage) {
+    const bool structured = o.contains("format");  // enrichment asks for JSON; a chat does not
+    if (!structured && rec.seen.empty()) {
+        content = chat_answer(messages->get_array());
+    } else if (garbage) {
         content = "Sure! Here are the explanations: {findings: [rule SAB oops";
     } else {
         json::array findings;
@@ -245,7 +262,10 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
         done_reason = "length";
     }
     rec.generated_tokens = static_cast<int64_t>(sim_token_starts(content).size());
-    sleep_for_tokens(static_cast<double>(rec.generated_tokens), profile_.generated_tokens_per_s);
+    const auto* stream = o.if_contains("stream");
+    const bool streamed = !stream || !stream->is_bool() || stream->get_bool();  // Ollama streams unless told not to
+    // A streamed answer is paced token by token as it is written; a whole one is held until generated.
+    if (!streamed) sleep_for_tokens(static_cast<double>(rec.generated_tokens), profile_.generated_tokens_per_s);
 
     const std::string answered = profile_.answered_model.empty() ? profile_.model : profile_.answered_model;
     json::object out{{"model", answered},
@@ -267,16 +287,30 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
             break;
     }
     out["eval_count"] = rec.generated_tokens;
-    const auto* stream = o.if_contains("stream");
-    if (!stream || !stream->is_bool() || stream->get_bool()) {  // Ollama streams unless told not to
-        json::object piece{{"model", answered},
-                           {"created_at", "2026-12-01T00:00:00Z"},
-                           {"message", json::object{{"role", "assistant"}, {"content", content}}},
-                           {"done", false}};
-        out["message"] = json::object{{"role", "assistant"}, {"content", ""}};
+    if (streamed) {  // one NDJSON line per token, each its own write, then the closing line
+        const auto tokens = sim_token_starts(content);
         r.headers = {{"Content-Type", "application/x-ndjson"}};
         r.chunked = true;
-        r.body = json::serialize(piece) + "\n" + json::serialize(out) + "\n";
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            const std::size_t from = i == 0 ? 0 : tokens[i];
+            const std::size_t to = i + 1 < tokens.size() ? tokens[i + 1] : content.size();
+            json::object piece{
+                {"model", answered},
+                {"created_at", "2026-12-01T00:00:00Z"},
+                {"message", json::object{{"role", "assistant"}, {"content", content.substr(from, to - from)}}},
+                {"done", false}};
+            const std::string line = json::serialize(piece) + "\n";
+            r.pieces.push_back(line.size());
+            r.body += line;
+        }
+        out["message"] = json::object{{"role", "assistant"}, {"content", ""}};
+        const std::string last = json::serialize(out) + "\n";
+        r.pieces.push_back(last.size());
+        r.body += last;
+        const double rate =
+            profile_.streamed_tokens_per_s > 0 ? profile_.streamed_tokens_per_s : profile_.generated_tokens_per_s;
+        if (rate > 0)
+            r.piece_delay = std::chrono::milliseconds(static_cast<int64_t>(1000 / rate / profile_.time_scale));
     } else {
         r.body = json::serialize(out);
     }

@@ -51,6 +51,7 @@ struct OllamaSimProfile {
     int64_t num_keep = 4;                   // tokens kept from the start when cutting
     double prompt_tokens_per_s = 0;         // 0: instant
     double generated_tokens_per_s = 0;      // 0: instant
+    double streamed_tokens_per_s = 0;       // the pace of a streamed answer's lines; 0: generated_tokens_per_s
     double reload_s = 0;                    // a model (re)load: first use, or a new num_ctx
     double time_scale = 1;                  // every sleep is divided by this (benchmarks)
     enum class Counting { whole_prompt, new_tokens_only, omitted_on_cache_hit } counting = Counting::whole_prompt;
