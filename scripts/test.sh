@@ -2,7 +2,9 @@
 # The whole test suite, from a fresh machine: installs what is missing, then
 # builds and tests the dev preset (warnings are errors) and the sanitizer
 # preset (ASan + UBSan), then ThreadSanitizer, after checking the layout of
-# every C/C++ file against .clang-format. .ci/run calls exactly this.
+# every C/C++ file against .clang-format. Last, the container image is built
+# and run on a real dockerd (scripts/docker-smoke.sh, docs/container.md).
+# .ci/run calls exactly this.
 #
 # Usage: scripts/test.sh     (as root, or with sudo available)
 set -euo pipefail
@@ -30,3 +32,4 @@ for preset in dev asan tsan; do
   fi
 done
 echo "== test.sh: all presets passed"
+scripts/docker-smoke.sh
