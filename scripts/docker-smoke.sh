@@ -117,8 +117,10 @@ else
   say "making $base_image with mmdebstrap ($suite, minbase, merged /usr, + $(wc -w <<<"$include") packages)"
   t=$(date +%s.%N)
   # The merged-usr hooks lay out /usr as Debian does without installing the
-  # usrmerge package (and the perl it pulls in).
+  # usrmerge package (and the perl it pulls in); eatmydata spares dpkg its
+  # fsyncs (282 s instead of 426 s here).
   mmdebstrap --quiet --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
     --include="$(tr '\n' ',' <<<"$include" | sed 's/,$//')" \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
     "$suite" - "$sources" | $docker import --change 'CMD ["bash"]' - "$base_image" >/dev/null
