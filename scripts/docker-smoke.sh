@@ -5,10 +5,11 @@
 #   2. starts dockerd when none runs, and stops it at the end if it started it;
 #   3. makes the build stage's base image with mmdebstrap from the machine's own
 #      Debian sources when it is absent (no registry is needed), and keeps it;
-#   4. builds packaging/Dockerfile with the classic builder;
+#   4. builds the web UI (when the tree has one) into web/dist, then
+#      packaging/Dockerfile with the classic builder;
 #   5. runs the image with loopback-only ports and a token, and checks /health,
 #      401 without the token, 201 with it for an audit of the bundled sample,
-#      the HEALTHCHECK, PUID/PGID, TZ, /config, a live audit that reaches
+#      the web UI, the HEALTHCHECK, PUID/PGID, TZ, /config, a live audit that reaches
 #      another container by its name, a clean stop, clear refusals of bad
 #      settings, the image's size, readiness time and idle memory;
 #   6. checks that `docker-compose config` accepts packaging/compose*.yaml;
@@ -34,7 +35,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 run_id="autoarr-smoke-$$"
 image="autoarr:$run_id"
 work=$(mktemp -d "${TMPDIR:-/tmp}/$run_id.XXXXXX")
-started_dockerd="" forward_before="" policy_before=""
+started_dockerd="" forward_before="" policy_before="" made_web_dist=""
 containers=() volumes=() networks=() made_images=()
 failures=0 passes=0 summary=""
 t_start=$(date +%s.%N)
@@ -72,6 +73,7 @@ cleanup() {
     [[ -z "$policy_before" ]] || iptables -P FORWARD "$policy_before"
     [[ -z "$forward_before" ]] || echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
   fi
+  if [[ -n "$made_web_dist" ]]; then rm -rf web/dist web/dist.tmp; fi
   rm -rf "$work"
   if [[ -n "$summary" ]]; then echo "$summary"; fi
   exit "$rc"
@@ -128,6 +130,16 @@ else
 fi
 
 # ---------------------------------------------------------------- 4. image
+# The web UI is built here, with the machine's Node.js and npm (scripts/setup.sh),
+# into web/dist, which the Dockerfile takes from the context.
+if [[ -f web/build.mjs ]]; then
+  command -v node >/dev/null && command -v npm >/dev/null ||
+    { echo "docker-smoke: the web UI needs node and npm: run scripts/setup.sh" >&2; exit 1; }
+  [[ -e web/dist ]] || made_web_dist=1
+  say "building the web UI into web/dist"
+  (cd web && ./install_packages.sh npm && node build.mjs dist) >"$work/web.log" 2>&1 ||
+    { echo "docker-smoke: the web UI's build failed:" >&2; tail -n 20 "$work/web.log" >&2; exit 1; }
+fi
 say "building $image (classic builder, $jobs jobs)"
 $docker images -aq --no-trunc | sort -u >"$work/images-before"
 t=$(date +%s.%N)
@@ -230,6 +242,15 @@ if [[ "$code" == 201 && -n "$answer" ]]; then
   ok "a live audit of SONARR_URL=http://$peer:8000: 201, the peer reached by its name ($answer)"
 else
   bad "a live audit of SONARR_URL=http://$peer:8000: $code $(head -c 400 "$work/audit.json")"
+fi
+
+if [[ -f web/build.mjs ]]; then
+  code=$(curl -s -D "$work/ui.headers" -o "$work/ui.html" -w '%{http_code}' "$base_url/" || true)
+  if [[ "$code" == 200 ]] && grep -qi '^content-security-policy:' "$work/ui.headers" && grep -qi '<html' "$work/ui.html"; then
+    ok "GET /: the web UI (200, text/html with a Content-Security-Policy)"
+  else
+    bad "GET /: $code, not the web UI: $(head -c 200 "$work/ui.html")"
+  fi
 fi
 
 health=""

@@ -2,7 +2,8 @@
 # Lays out the container's whole file system in ROOTFS, for a runtime stage
 # that starts FROM scratch (packaging/Dockerfile, docs/container.md):
 #   - AutoArr as `cmake --install` put it in TREE: the binary, the plugins,
-#     the rules, the sample stack and the web assets (no docs, no SDK);
+#     the rules, the sample stack (no docs, no SDK);
+#   - the web UI's built assets from WEB_DIR (or from TREE, when CMake built them);
 #   - the container's scripts (entrypoint, health check) and default config;
 #   - busybox (their shell and HTTP client) and setpriv (PUID/PGID);
 #   - every shared library those programs and plugins load, found with ldd;
@@ -10,14 +11,15 @@
 # Runs in the build stage, on the Debian that built TREE, so the libraries
 # copied are the ones the binaries were linked against.
 #
-# Usage: collect-rootfs.sh TREE ROOTFS      (TREE: a DESTDIR of `cmake --install --prefix /usr`)
+# Usage: collect-rootfs.sh TREE ROOTFS [WEB_DIR]
+#   TREE: a DESTDIR of `cmake --install --prefix /usr`; WEB_DIR: the output of web/build.mjs
 set -euo pipefail
 
-if (($# != 2)); then
-  echo "usage: collect-rootfs.sh TREE ROOTFS" >&2
+if (($# < 2 || $# > 3)); then
+  echo "usage: collect-rootfs.sh TREE ROOTFS [WEB_DIR]" >&2
   exit 2
 fi
-tree=$1 root=$2
+tree=$1 root=$2 web=${3:-}
 here="$(cd "$(dirname "$0")" && pwd)"
 multiarch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=usr/lib/$multiarch
@@ -48,6 +50,15 @@ for item in "$tree"/usr/share/autoarr/*; do
   [[ "$(basename "$item")" == sdk ]] || cp -a "$item" "$root/usr/share/autoarr/"
 done
 [[ -f "$root/usr/share/autoarr/rules.json" ]] || { echo "collect-rootfs: no rules.json in $tree" >&2; exit 1; }
+if [[ -n "$web" && -e "$web" ]]; then
+  [[ -f "$web/index.html" ]] || { echo "collect-rootfs: $web has no index.html: not a built web UI" >&2; exit 1; }
+  rm -rf "$root/usr/share/autoarr/web"
+  cp -a "$web" "$root/usr/share/autoarr/web"
+fi
+if [[ ! -f "$root/usr/share/autoarr/web/index.html" ]]; then
+  echo "collect-rootfs: WARNING: no web UI (${web:-no WEB_DIR} is absent): the image serves the API only." \
+    "Build the UI into web/dist first (docs/container.md)." >&2
+fi
 
 # The container's own files.
 mkdir -p "$root/etc/autoarr"
