@@ -3,7 +3,8 @@
 # builds and tests the dev preset (warnings are errors) and the sanitizer
 # preset (ASan + UBSan), then ThreadSanitizer, then the fuzz targets (clang,
 # libFuzzer), after checking the layout of every C/C++ file against
-# .clang-format. .ci/run calls exactly this.
+# .clang-format. Last, the container image is built and run on a real dockerd
+# (scripts/docker-smoke.sh, docs/container.md). .ci/run calls exactly this.
 #
 # Usage: scripts/test.sh     (as root, or with sudo available)
 set -euo pipefail
@@ -35,3 +36,4 @@ done
 echo "== test.sh: fuzz (${FUZZ_SECONDS:-20} s per target)"
 FUZZ_JOBS=$jobs scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 echo "== test.sh: all presets passed"
+scripts/docker-smoke.sh

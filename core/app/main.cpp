@@ -40,7 +40,7 @@ commands:
                                                 one chat request through the router
 
 options for providers and chat:
-  --config FILE        JSON config file (default /etc/autoarr/config.json when present)
+  --config FILE        JSON config file (default: $AUTOARR_CONFIG, else /etc/autoarr/config.json when present)
   --plugin-dir DIR     search DIR for plugins first (repeatable); --no-builtin-plugins skips the built-in ones
 
 options:

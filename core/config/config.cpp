@@ -109,10 +109,12 @@ void split_secrets(json::object& settings, std::map<std::string, std::string>& s
     settings = std::move(root.get_object());
 }
 
-void read_file(const std::filesystem::path& path, Config& c) {
+// `named_by`: the variable that named the file, so an error about it says where the name came from.
+void read_file(const std::filesystem::path& path, Config& c, const char* named_by = nullptr) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        c.errors.push_back("cannot read config file " + path.string());
+        c.errors.push_back("cannot read config file " + path.string() +
+                           (named_by ? std::string(" (named by ") + named_by + ")" : std::string()));
         return;
     }
     std::string text((std::istreambuf_iterator<char>(in)), {});
@@ -347,10 +349,14 @@ const ProviderConfig* Config::provider_config(const std::string& id) const {
 Config load(const Sources& s) {
     Config c;
     std::error_code ec;
-    if (s.file)
+    if (s.file) {
         read_file(*s.file, c);
-    else if (std::filesystem::exists(s.default_file, ec))
+    } else if (const auto* named = env_get(s.env, "AUTOARR_CONFIG"); named && !named->empty()) {
+        // Named on purpose (the container sets it to /config/config.json): a missing file is an error.
+        read_file(*named, c, "AUTOARR_CONFIG");
+    } else if (std::filesystem::exists(s.default_file, ec)) {
         read_file(s.default_file, c);
+    }
     apply_env(s.env, c);
     if (s.provider_flag) {
         c.provider = *s.provider_flag;

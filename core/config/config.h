@@ -48,7 +48,7 @@ using Environment = std::map<std::string, std::string>;
 
 struct Sources {
     Environment env;
-    std::optional<std::filesystem::path> file;  // --config; else default_file when it exists
+    std::optional<std::filesystem::path> file;  // --config; else AUTOARR_CONFIG; else default_file if it exists
     std::filesystem::path default_file = "/etc/autoarr/config.json";
     std::optional<std::string> provider_flag;  // --provider
 };

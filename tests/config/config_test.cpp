@@ -129,5 +129,39 @@ TEST(ConfigTest, BrokenFileIsAnErrorNamingTheFile) {
     EXPECT_NE(d.errors[0].find("routing.fallback_enabled must be true or false"), std::string::npos);
 }
 
+// AUTOARR_CONFIG names the file when --config does not (the container sets
+// /config/config.json); the default file is then not read.
+TEST(ConfigTest, ConfigFileNamedByTheEnvironment) {
+    test::TempDir dir;
+    test::write_file(dir.path() / "named.json", R"({"routing": {"provider": "from-named"}})");
+    test::write_file(dir.path() / "default.json", R"({"routing": {"provider": "from-default"}})");
+    test::write_file(dir.path() / "flag.json", R"({"routing": {"provider": "from-flag-file"}})");
+    Sources s;
+    s.default_file = dir.path() / "default.json";
+    EXPECT_EQ(load(s).provider, "from-default");
+    s.env = {{"AUTOARR_CONFIG", (dir.path() / "named.json").string()}};
+    auto named = load(s);
+    EXPECT_TRUE(named.errors.empty());
+    EXPECT_EQ(named.provider, "from-named");
+    EXPECT_EQ(named.file, dir.path() / "named.json");
+    s.file = dir.path() / "flag.json";
+    EXPECT_EQ(load(s).provider, "from-flag-file");
+    s.file.reset();
+    s.env = {{"AUTOARR_CONFIG", ""}};  // empty: as if unset
+    EXPECT_EQ(load(s).provider, "from-default");
+}
+
+TEST(ConfigTest, MissingFileNamedByTheEnvironmentIsAnErrorNamingBoth) {
+    test::TempDir dir;
+    Sources s;
+    s.default_file = dir.path() / "absent-default.json";
+    s.env = {{"AUTOARR_CONFIG", (dir.path() / "absent.json").string()}};
+    auto c = load(s);
+    ASSERT_EQ(c.errors.size(), 1u);
+    EXPECT_NE(c.errors[0].find("cannot read config file " + (dir.path() / "absent.json").string()), std::string::npos)
+        << c.errors[0];
+    EXPECT_NE(c.errors[0].find("AUTOARR_CONFIG"), std::string::npos) << c.errors[0];
+}
+
 }  // namespace
 }  // namespace autoarr::config
