@@ -61,13 +61,15 @@ mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts" "$out/logs" "$out/dict"
 
 # One document per stack variant, as POST /api/v1/audits {"documents": ...} takes them.
 source scripts/stack_json.sh
-stack_dirs() {
+stack_dirs() {  # target: its own directories, as targets run in parallel
   echo examples/sample-stack
   for variant in misconfigured well-configured; do
-    local d="$out/seeds/variant-$variant"
+    local d="$out/seeds/.stack-$1-$variant"
     rm -rf "$d"
+    mkdir -p "$d"
     for app in sabnzbd sonarr radarr; do
-      [ -d "tests/fixtures/arr/$app/$variant" ] && mkdir -p "$d" && ln -s "$root/tests/fixtures/arr/$app/$variant" "$d/$app"
+      # -n: never follow a link left by an earlier run into the fixtures themselves.
+      [ -d "tests/fixtures/arr/$app/$variant" ] && ln -sfn "$root/tests/fixtures/arr/$app/$variant" "$d/$app"
     done
     echo "$d"
   done
@@ -87,14 +89,14 @@ make_seeds() {  # name, sources
   for src in $2; do
     case $src in
       @stacks)
-        while read -r d; do stack_json "$d" > "$dir/stack-$((n += 1)).json"; done < <(stack_dirs) ;;
+        while read -r d; do stack_json "$d" > "$dir/stack-$((n += 1)).json"; done < <(stack_dirs "$name") ;;
       @requests)
         while read -r d; do
           local docs
           docs=$(stack_json "$d")
           http_post /api/v1/audits "{\"documents\":$docs}" > "$dir/audit-inline-$((n += 1)).http"
           http_post /api/v1/audits "{\"documents\":$docs}" $'Accept: text/event-stream\r\n' > "$dir/audit-stream-$n.http"
-        done < <(stack_dirs) ;;
+        done < <(stack_dirs "$name") ;;
       *)
         for f in $src; do [ -f "$f" ] && cp "$f" "$dir/$((n += 1))-$(basename "$f")"; done ;;
     esac
