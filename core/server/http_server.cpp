@@ -75,8 +75,11 @@ struct HttpServer::Impl {
     std::list<std::weak_ptr<Session>> sessions;
 
     asio::io_context io;
-    tcp::acceptor acceptor{io};
-    asio::steady_timer accept_retry{io};  // after running out of descriptors
+    // The acceptor and its retry timer are used from accept handlers and from
+    // stop(): every use runs on this strand, so none races another.
+    asio::strand<asio::io_context::executor_type> accept_strand = asio::make_strand(io);
+    tcp::acceptor acceptor{accept_strand};
+    asio::steady_timer accept_retry{accept_strand};  // after running out of descriptors
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t>* in_flight = nullptr;
@@ -520,34 +523,35 @@ bool HttpServer::Impl::close_longest_idle(const Session* keep) {
 void HttpServer::Impl::accept() {
     // Every connection gets its own strand, so its operations are serialized
     // while the threads serve many connections at once.
-    acceptor.async_accept(asio::make_strand(io), [this](error_code ec, tcp::socket socket) {
-        if (stopping.load() || ec == asio::error::operation_aborted) return;
-        if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
-            // Out of file descriptors in spite of the cap: make room, and try
-            // again shortly rather than spinning on accept.
-            log::warn("server", "cannot accept a connection: " + ec.message() + "; closing the longest-idle one");
-            close_longest_idle(nullptr);
-            accept_retry.expires_after(std::chrono::milliseconds(50));
-            accept_retry.async_wait([this](error_code e) {
-                if (!e && !stopping.load()) accept();
-            });
-            return;
-        }
-        if (!ec) {
-            auto session = std::make_shared<Session>(*this, std::move(socket));
-            std::size_t open = 0;
-            {
-                std::lock_guard lock(sessions_mutex);
-                session->registered(sessions.insert(sessions.end(), session));
-                open = sessions.size();
+    acceptor.async_accept(
+        asio::make_strand(io), asio::bind_executor(accept_strand, [this](error_code ec, tcp::socket socket) {
+            if (stopping.load() || ec == asio::error::operation_aborted) return;
+            if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+                // Out of file descriptors in spite of the cap: make room, and try
+                // again shortly rather than spinning on accept.
+                log::warn("server", "cannot accept a connection: " + ec.message() + "; closing the longest-idle one");
+                close_longest_idle(nullptr);
+                accept_retry.expires_after(std::chrono::milliseconds(50));
+                accept_retry.async_wait(asio::bind_executor(accept_strand, [this](error_code e) {
+                    if (!e && !stopping.load()) accept();
+                }));
+                return;
             }
-            if (open > options.max_connections && !close_longest_idle(session.get()))
-                asio::dispatch(session->executor(), [session] { session->refuse_at_cap(); });
-            else
-                asio::dispatch(session->executor(), [session] { session->read(); });
-        }
-        accept();
-    });
+            if (!ec) {
+                auto session = std::make_shared<Session>(*this, std::move(socket));
+                std::size_t open = 0;
+                {
+                    std::lock_guard lock(sessions_mutex);
+                    session->registered(sessions.insert(sessions.end(), session));
+                    open = sessions.size();
+                }
+                if (open > options.max_connections && !close_longest_idle(session.get()))
+                    asio::dispatch(session->executor(), [session] { session->refuse_at_cap(); });
+                else
+                    asio::dispatch(session->executor(), [session] { session->read(); });
+            }
+            accept();
+        }));
 }
 
 HttpServer::HttpServer(const ServerOptions& options, Handler handler, MayBlock may_block)
@@ -594,7 +598,7 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::start() {
-    impl_->accept();
+    asio::post(impl_->accept_strand, [this] { impl_->accept(); });
     // One thread more than there are slots: requests that cannot block
     // (health, metrics, reads of the store) never wait behind a slow model.
     for (unsigned i = 0; i < impl_->slots + 1; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
@@ -603,7 +607,7 @@ void HttpServer::start() {
 void HttpServer::stop(std::chrono::milliseconds drain) {
     if (impl_->threads.empty()) return;
     impl_->stopping.store(true);
-    asio::post(impl_->io, [this] {
+    asio::post(impl_->accept_strand, [this] {
         error_code ec;
         impl_->acceptor.close(ec);
     });
