@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(!fix::same_value(c.before, c.after), "a change changes something");
         FUZZ_CHECK(!fix::describe_call(c, c.after).empty(), "every change has its call");
         // A resource-shaped holder: the field set, then read back, is the value written.
-        json::value holder = json::object{{"fields", json::array{json::object{{"name", c.field.substr(c.field.rfind('.') + 1)}}}}};
+        json::value holder =
+            json::object{{"fields", json::array{json::object{{"name", c.field.substr(c.field.rfind('.') + 1)}}}}};
         holder.as_object()[c.field] = c.before;
         if (fix::set_field(holder, c.field, c.after)) {
             auto back = fix::read_field(holder, c.field);
