@@ -146,8 +146,11 @@ t=$(date +%s.%N)
 build_ok=1
 $docker build -f packaging/Dockerfile --build-arg BUILD_BASE="$base_image" --build-arg JOBS="$jobs" \
   -t "$image" . >"$work/build.log" 2>&1 || build_ok=0
-# Everything the build created, kept for the cleanup: the final and intermediate images.
-mapfile -t made_images < <($docker images -aq --no-trunc | sort -u | comm -13 "$work/images-before" -)
+# What this build created, for the cleanup: images that are new since it began and that
+# its own steps printed (" ---> ID"), so another build on the same dockerd keeps its own.
+grep -o -- '---> [0-9a-f]\{12\}' "$work/build.log" | cut -c6- | sort -u >"$work/build-steps" || true
+mapfile -t made_images < <($docker images -aq --no-trunc | sort -u | comm -13 "$work/images-before" - |
+  grep -F -f <(sed 's/^/sha256:/' "$work/build-steps") || true)
 if ((!build_ok)); then
   echo "docker-smoke: docker build failed; its output ends:" >&2
   tail -n 40 "$work/build.log" >&2
