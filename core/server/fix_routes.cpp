@@ -1,6 +1,7 @@
 #include "server/fix_routes.h"
 
 #include <boost/json.hpp>
+#include <optional>
 
 #include "connectors/live.h"
 #include "fix/audit_source.h"
@@ -55,6 +56,27 @@ std::string read_request(const json::object& o, fix::FixRequest& r) {
     return {};
 }
 
+// The request's JSON object ({} when the body is empty), or nullopt once a
+// 400 (not JSON) or 422 (not an object) has been sent.
+std::optional<json::object> object_body(const HttpRequest& req, ResponseWriter& w) {
+    if (req.body.empty()) return json::object{};
+    json::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    if (ec) {
+        w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
+        return std::nullopt;
+    }
+    if (!v.is_object()) {
+        w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
+        return std::nullopt;
+    }
+    return std::move(v.get_object());
+}
+
+HttpResponse busy() {
+    return HttpServer::error(409, "fix_running", "another fix or rollback is running; try again when it ends");
+}
+
 }  // namespace
 
 bool FixRoutes::may_block(const HttpRequest& req) {
@@ -107,14 +129,10 @@ bool FixRoutes::handle(const HttpRequest& req, ResponseWriter& w, std::string& r
 
 void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, ResponseWriter& w) {
     fix::FixRequest request;
-    if (!req.body.empty()) {
-        json::error_code ec;
-        json::value v = json::parse(req.body, ec);
-        if (ec) return w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
-        if (!v.is_object()) return w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
-        if (auto why = read_request(v.get_object(), request); !why.empty())
-            return w.send(HttpServer::error(422, "invalid_field", why));
-    }
+    auto body = object_body(req, w);
+    if (!body) return;
+    if (auto why = read_request(*body, request); !why.empty())
+        return w.send(HttpServer::error(422, "invalid_field", why));
     if (!request.dry_run && refuse_without_token(w)) return;
     fix::AuditedStack audited;
     try {
@@ -125,9 +143,7 @@ void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, 
     }
     request.today = audited.today;
     std::unique_lock writing(writing_mutex_, std::defer_lock);
-    if (!request.dry_run && !writing.try_lock())
-        return w.send(
-            HttpServer::error(409, "fix_running", "another fix or rollback is running; try again when it ends"));
+    if (!request.dry_run && !writing.try_lock()) return w.send(busy());
     // The answer is sent after the lock is released: a client that acts on
     // it at once (a rollback) must not find the run still holding it.
     HttpResponse answer = [&] {
@@ -150,16 +166,12 @@ void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, 
 
 void FixRoutes::rollback(const HttpRequest& req, const std::string& id, ResponseWriter& w) {
     bool force = false;
-    if (!req.body.empty()) {
-        json::error_code ec;
-        json::value v = json::parse(req.body, ec);
-        if (ec) return w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
-        if (!v.is_object()) return w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
-        for (const auto& kv : v.get_object()) {
-            if (kv.key() != "force" || !kv.value().is_bool())
-                return w.send(HttpServer::error(422, "invalid_field", "the only field is \"force\": true or false"));
-            force = kv.value().get_bool();
-        }
+    auto body = object_body(req, w);
+    if (!body) return;
+    for (const auto& kv : *body) {
+        if (kv.key() != "force" || !kv.value().is_bool())
+            return w.send(HttpServer::error(422, "invalid_field", "the only field is \"force\": true or false"));
+        force = kv.value().get_bool();
     }
     if (refuse_without_token(w)) return;
     auto set = c_.store->change_set(id);
@@ -167,9 +179,7 @@ void FixRoutes::rollback(const HttpRequest& req, const std::string& id, Response
     if (set->state == "rolled_back")
         return w.send(HttpServer::error(409, "already_rolled_back", "change set " + id + " was already rolled back"));
     std::unique_lock writing(writing_mutex_, std::try_to_lock);
-    if (!writing.owns_lock())
-        return w.send(
-            HttpServer::error(409, "fix_running", "another fix or rollback is running; try again when it ends"));
+    if (!writing.owns_lock()) return w.send(busy());
     HttpResponse answer = [&] {
         fix::Writers writers = fix::writers_for(c_.apps, kAppTimeout);
         const auto apps = c_.apps;

@@ -52,21 +52,16 @@ void Store::update_change_field(const std::string& set_id, int64_t seq, const st
                                 const std::string& error, const std::string& before_json) {
     std::lock_guard lock(mutex_);
     FullSync full_sync(db_);
-    if (before_json.empty())
-        db_.prepare("UPDATE change_fields SET state=?, error=? WHERE change_set=? AND seq=?")
-            .bind(1, state)
-            .bind(2, error)
-            .bind(3, set_id)
-            .bind(4, seq)
-            .run();
-    else
-        db_.prepare("UPDATE change_fields SET state=?, error=?, before_json=? WHERE change_set=? AND seq=?")
-            .bind(1, state)
-            .bind(2, error)
-            .bind(3, before_json)
-            .bind(4, set_id)
-            .bind(5, seq)
-            .run();
+    // An empty before_json keeps the recorded one.
+    db_.prepare(
+           "UPDATE change_fields SET state=?, error=?, before_json=COALESCE(NULLIF(?, ''), before_json) "
+           "WHERE change_set=? AND seq=?")
+        .bind(1, state)
+        .bind(2, error)
+        .bind(3, before_json)
+        .bind(4, set_id)
+        .bind(5, seq)
+        .run();
 }
 
 void Store::set_change_set_state(const std::string& set_id, const std::string& state) {
