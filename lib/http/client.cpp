@@ -365,4 +365,14 @@ std::pair<ResponseHead, std::string> Client::fetch(const Request& request, Deadl
     return {std::move(head), std::move(body)};
 }
 
+Request json_post(std::string target, std::string body, std::vector<Header> headers) {
+    Request r;
+    r.method = "POST";
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.headers.push_back({"content-type", "application/json"});
+    r.body = std::move(body);
+    return r;
+}
+
 }  // namespace autoarr::http

@@ -1,4 +1,4 @@
-// A small HTTP/1.1 client for provider plugins, on Boost.Beast.
+// A small HTTP/1.1 client on Boost.Beast, used by the host (the app connectors) and the plugins.
 //
 // Every connection owns a private io_context that the CALLING thread runs
 // while a request is in flight, so all I/O and every callback happen on that
@@ -61,6 +61,9 @@ struct Request {
     std::vector<Header> headers;
     std::string body;
 };
+
+// A POST of a JSON body: headers, then content-type application/json.
+Request json_post(std::string target, std::string body, std::vector<Header> headers = {});
 
 struct ResponseHead {
     int status = 0;

@@ -72,6 +72,21 @@ inline sdk::Error answer_too_large(const std::string& who, std::size_t cap) {
 
 // A transport failure as a typed SDK error; `who` prefixes the message
 // ("ollama"). The client's message already names the server.
+inline sdk::Error transport_error(const HttpError& e, const std::string& who);
+
+// One whole request within the call's deadline (and limit_s), cancellable by
+// the host, with transport failures as typed errors. The status is the caller's.
+inline std::pair<ResponseHead, std::string> fetch_for_call(Client& client, const Request& request,
+                                                           const sdk::Call& call, double limit_s, std::size_t max_body,
+                                                           const std::string& who) {
+    CancelLink link(call);
+    try {
+        return client.fetch(request, deadline_for(call, limit_s), &link.handle, max_body);
+    } catch (const HttpError& e) {
+        throw transport_error(e, who);
+    }
+}
+
 inline sdk::Error transport_error(const HttpError& e, const std::string& who) {
     switch (e.kind()) {
         case FailureKind::timeout:
