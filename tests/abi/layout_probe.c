@@ -1,8 +1,9 @@
 /* Size and offset of every field of the ABI 1.0 structs, compiled twice:
  * once against the frozen sdk/abi/1.0 header, once against the current
- * header (PROBE_FN names the two copies). abi_layout_test.cpp then checks
- * that every 1.0 field is still where 1.0 put it (ABI-2). The list below is
- * the 1.0 field set: it never changes; fields appended later need no entry. */
+ * header (PROBE_FN names the copies; PROBE_1_1 adds what 1.1 appended).
+ * abi_layout_test.cpp then checks that every field of each release is still
+ * where that release put it (ABI-2). A release's list never changes: a later
+ * one only adds its own entries under its own macro. */
 #include "layout_probe.h"
 
 #include <autoarr/provider.h>
@@ -74,15 +75,18 @@ static const layout_entry kEntries[] = {
                                                                             S(autoarr_negotiate_output)
                                                                                 HDR(autoarr_negotiate_output) F(
                                                                                     autoarr_negotiate_output,
-                                                                                    abi_version)
-                                                                                    F(autoarr_negotiate_output,
-                                                                                      reserved0)
+                                                                                    abi_version) F(autoarr_negotiate_output,
+                                                                                                   reserved0)
+                                                                                    F(autoarr_negotiate_output, info) F(
+                                                                                        autoarr_negotiate_output, table)
                                                                                         F(autoarr_negotiate_output,
-                                                                                          info)
-                                                                                            F(autoarr_negotiate_output,
-                                                                                              table)
-                                                                                                F(autoarr_negotiate_output,
-                                                                                                  next)};
+                                                                                          next)
+/* ABI 1.1 appended this field; the 1.0 probe does not know it. */
+#ifdef PROBE_1_1
+                                                                                            F(autoarr_host_services,
+                                                                                              set_error_request_id)
+#endif
+};
 
 const layout_entry* PROBE_FN(size_t* count) {
     *count = sizeof kEntries / sizeof kEntries[0];
@@ -107,7 +111,12 @@ static const constant_entry kConstants[] = {
                                                 C(AUTOARR_CAP_STREAMING) C(AUTOARR_CAP_JSON_MODE)
                                                     C(AUTOARR_CAP_JSON_SCHEMA) C(AUTOARR_CAP_THREAD_SAFE)
                                                         C(AUTOARR_CAP_LIST_MODELS) C(AUTOARR_EVENT_TEXT_DELTA)
-                                                            C(AUTOARR_EVENT_USAGE) C(AUTOARR_EVENT_DONE)};
+                                                            C(AUTOARR_EVENT_USAGE) C(AUTOARR_EVENT_DONE)
+#ifdef PROBE_1_1
+                                                                C(AUTOARR_ABI_VERSION_1_1) C(AUTOARR_CAP_TOOLS)
+                                                                    C(AUTOARR_EVENT_TOOL_CALL)
+#endif
+};
 
 const constant_entry* CONST_FN(size_t* count) {
     *count = sizeof kConstants / sizeof kConstants[0];

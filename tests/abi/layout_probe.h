@@ -15,8 +15,10 @@ typedef struct {
     long long value;
 } constant_entry;
 const layout_entry* layout_frozen_1_0(size_t* count);
+const layout_entry* layout_frozen_1_1(size_t* count);
 const layout_entry* layout_current(size_t* count);
 const constant_entry* constants_frozen_1_0(size_t* count);
+const constant_entry* constants_frozen_1_1(size_t* count);
 const constant_entry* constants_current(size_t* count);
 #ifdef __cplusplus
 }

@@ -21,7 +21,7 @@ public:
     }
     void stream(const autoarr::sdk::Call&, std::string_view, autoarr::sdk::StreamWriter& out) override {
         for (const char* word : {"hello ", "from ", "C++"})
-            if (!out.text(word)) return;  // the host asked to stop
+            if (!out.text(word)) return;  // the host asked to stop: return, and the helper answers CANCELLED (ABI-21)
         out.done(R"({"model":"echo","finish_reason":"stop"})");
     }
 };

@@ -1,5 +1,12 @@
 /*
- * autoarr/provider.h -- the AutoArr provider plugin ABI, version 1.0.
+ * autoarr/provider.h -- the AutoArr provider plugin ABI, version 1.1.
+ *
+ * 1.1 appended, and changed nothing of 1.0 (docs/abi-policy.md, "ABI 1.1"):
+ *   AUTOARR_CAP_TOOLS, AUTOARR_EVENT_TOOL_CALL, and the host service
+ *   set_error_request_id. Tool definitions, tool calls, the finish reasons
+ *   "tool_calls" and "content_filter", cost and request ids travel in the
+ *   JSON payloads (docs/payloads.md), which readers extend by ignoring what
+ *   they do not know.
  *
  * A provider plugin is a shared object (.so/.dll) that exports exactly one
  * symbol, autoarr_provider_negotiate(). Everything else the host and the
@@ -64,8 +71,9 @@ extern "C" {
 #define AUTOARR_ABI_VERSION_MINOR(v) ((uint32_t)(v)&0xFFFFu)
 
 #define AUTOARR_ABI_VERSION_1_0 AUTOARR_MAKE_ABI_VERSION(1, 0)
+#define AUTOARR_ABI_VERSION_1_1 AUTOARR_MAKE_ABI_VERSION(1, 1) /* ABI 1.1 and later */
 /* The newest version this header describes. */
-#define AUTOARR_ABI_VERSION_CURRENT AUTOARR_ABI_VERSION_1_0
+#define AUTOARR_ABI_VERSION_CURRENT AUTOARR_ABI_VERSION_1_1
 
 /* The name of the one exported symbol (ABI-9). */
 #define AUTOARR_NEGOTIATE_SYMBOL "autoarr_provider_negotiate"
@@ -137,11 +145,19 @@ extern "C" {
 #define AUTOARR_CAP_JSON_SCHEMA 0x4u  /* honours "format": {JSON schema} */
 #define AUTOARR_CAP_THREAD_SAFE 0x8u  /* instance calls may run concurrently */
 #define AUTOARR_CAP_LIST_MODELS 0x10u /* the list_models slot is implemented */
+/* ABI 1.1 and later: honours "tools" and "tool_choice" in chat requests and
+ * answers with "tool_calls" (docs/payloads.md). The host sends neither field
+ * to an instance without it. */
+#define AUTOARR_CAP_TOOLS 0x20u
 
 /* autoarr_stream_event.kind */
 #define AUTOARR_EVENT_TEXT_DELTA 1u /* data = UTF-8 text fragment (never split inside a code point) */
 #define AUTOARR_EVENT_USAGE 2u      /* data = JSON {"prompt_tokens":n,"completion_tokens":n} */
 #define AUTOARR_EVENT_DONE 3u       /* data = JSON chat response without "content" */
+/* ABI 1.1 and later: data = JSON {"index":n,"id":"...","name":"...","arguments":{...}},
+ * one whole tool call (the plugin assembles the backend's fragments). Sent
+ * only when 1.1 or later was negotiated. */
+#define AUTOARR_EVENT_TOOL_CALL 4u
 
 /* ------------------------------------------------------------------------ */
 /* Forward declarations                                                     */
@@ -290,6 +306,14 @@ struct autoarr_host_services {
     /* Add value to the counter (kind 0) or set the gauge (kind 1) named
      * name (Prometheus syntax, prefixed by the host with the plugin id). */
     void(AUTOARR_CALL* metric)(void* host_context, const char* name, size_t name_len, int32_t kind, double value);
+
+    /* ABI 1.1 and later. Read it only when AUTOARR_HAS_FIELD(services,
+     * autoarr_host_services, set_error_request_id): a 1.0 host's table ends
+     * before it. Records the backend's id for the failed request (a response
+     * header such as "x-request-id", or the answer's "id") on err, so the
+     * operator can quote it to the provider. The host copies the text; the
+     * last call wins. */
+    void(AUTOARR_CALL* set_error_request_id)(autoarr_error* err, const char* id, size_t len);
 };
 
 /* Arguments of module_startup. Owner: host; valid during the call only --

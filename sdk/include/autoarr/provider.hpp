@@ -44,6 +44,12 @@ public:
     int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
     uint64_t flags() const noexcept { return flags_; }
     void add_flags(uint64_t f) noexcept { flags_ |= f; }
+    // The backend's id for the failed request (ABI 1.1; dropped under 1.0).
+    const std::string& request_id() const noexcept { return request_id_; }
+    Error& with_request_id(std::string id) {
+        request_id_ = std::move(id);
+        return *this;
+    }
 
 private:
     int32_t code_;
@@ -51,6 +57,7 @@ private:
     int64_t retry_after_ms_;
     uint64_t flags_;
     std::string message_;
+    std::string request_id_;
 };
 
 // The host's services as seen by one plugin module. Valid from startup to
@@ -58,9 +65,14 @@ private:
 class Host {
 public:
     Host() = default;
-    Host(const autoarr_host_services* services, void* context) : s_(services), ctx_(context) {}
+    Host(const autoarr_host_services* services, void* context, uint32_t abi_version = AUTOARR_ABI_VERSION_1_0)
+        : s_(services), ctx_(context), abi_(abi_version) {}
 
     bool valid() const noexcept { return s_ != nullptr; }
+    // The version negotiation chose. Use a later version's features only when
+    // this is at least that version: the host may be older than your header.
+    uint32_t abi_version() const noexcept { return abi_; }
+    bool abi_at_least(uint32_t version) const noexcept { return abi_ >= version; }
 
     void log(int32_t level, std::string_view msg) const noexcept {
         if (s_ && s_->log) s_->log(ctx_, level, msg.data(), msg.size());
@@ -83,7 +95,22 @@ public:
         if (s_ && s_->metric) s_->metric(ctx_, name.data(), name.size(), 0, add);
     }
 
-    const autoarr_host_services* raw() const noexcept { return s_; }
+    // ABI 1.1: records the backend's request id on err, when the host's
+    // table has the slot (a 1.0 host's does not; then nothing happens).
+    void set_error_request_id(autoarr_error* err, std::string_view id) const noexcept {
+#ifdef AUTOARR_ABI_VERSION_1_1  // compiled against a 1.0 header (a frozen copy), the helper is 1.0
+        if (err && !id.empty() && s_ && AUTOARR_HAS_FIELD(s_, autoarr_host_services, set_error_request_id) &&
+            s_->set_error_request_id)
+            s_->set_error_request_id(err, id.data(), id.size());
+#else
+        (void)err;
+        (void)id;
+#endif
+    }
+
+    const autoarr_host_services* raw() const noexcept {
+        return s_;
+    }
 
 private:
     static int32_t AUTOARR_CALL append_to_string(void* user, const char* data, size_t len) {
@@ -96,6 +123,7 @@ private:
     }
     const autoarr_host_services* s_ = nullptr;
     void* ctx_ = nullptr;
+    uint32_t abi_ = AUTOARR_ABI_VERSION_1_0;
 };
 
 // The module-wide host handle (one per plugin library: hidden visibility
@@ -159,24 +187,44 @@ private:
 };
 
 // Writes streamed events to the host's handler. Each function returns false
-// when the host asked to stop; the plugin then ends the request.
+// when the host asked to stop. Then end the backend request and return from
+// stream(), normally or by throwing: either way the helper returns
+// AUTOARR_ERR_CANCELLED to the host, as provider.h requires, and no later
+// event reaches the host.
 class StreamWriter {
 public:
     explicit StreamWriter(const autoarr_stream_handler* h) : h_(h) {}
     bool text(std::string_view t) { return emit(AUTOARR_EVENT_TEXT_DELTA, t); }
     bool usage(std::string_view json) { return emit(AUTOARR_EVENT_USAGE, json); }
     bool done(std::string_view json) { return emit(AUTOARR_EVENT_DONE, json); }
-    bool any_delivered() const noexcept { return delivered_; }
+    // ABI 1.1: one whole tool call, {"index","id","name","arguments"}. Under
+    // 1.0 the host sent no tools, so there is none to report: nothing is sent.
+    bool tool_call(std::string_view json) {
+#ifdef AUTOARR_ABI_VERSION_1_1
+        if (module_host().abi_at_least(AUTOARR_ABI_VERSION_1_1)) return emit(AUTOARR_EVENT_TOOL_CALL, json);
+#endif
+        (void)json;
+        return !stopped_;
+    }
+    bool any_delivered() const noexcept {
+        return delivered_;
+    }
+    bool stop_requested() const noexcept {
+        return stopped_;
+    }
 
 private:
     bool emit(uint32_t kind, std::string_view data) {
+        if (stopped_) return false;
         autoarr_stream_event ev{
             AUTOARR_STRUCT_STREAM_EVENT, sizeof(autoarr_stream_event), kind, 0, data.data(), data.size()};
         delivered_ = true;
-        return h_->on_event(h_->user, &ev) == 0;
+        stopped_ = h_->on_event(h_->user, &ev) != 0;
+        return !stopped_;
     }
     const autoarr_stream_handler* h_;
     bool delivered_ = false;
+    bool stopped_ = false;
 };
 
 struct Capabilities {
@@ -236,6 +284,7 @@ int32_t guarded(autoarr_error* err, Fn&& fn) noexcept {
         fn();
         return AUTOARR_OK;
     } catch (const Error& e) {
+        module_host().set_error_request_id(err, e.request_id());
         return fail(err, e.code(), e.what(), e.http_status(), e.retry_after_ms(), e.flags());
     } catch (const std::bad_alloc&) {
         return fail(err, AUTOARR_ERR_INTERNAL, "out of memory");
@@ -258,7 +307,7 @@ struct Module {
     static int32_t AUTOARR_CALL startup(const autoarr_startup_args* args, autoarr_error* err) {
         if (!args || args->struct_type != AUTOARR_STRUCT_STARTUP_ARGS || !args->host_services)
             return AUTOARR_ERR_INVALID_ARGUMENT;
-        module_host() = Host(args->host_services, args->host_context);
+        module_host() = Host(args->host_services, args->host_context, args->abi_version);
         return guarded(err, [] { P::on_module_startup(); });
     }
     static void AUTOARR_CALL shutdown() {
@@ -303,6 +352,10 @@ struct Module {
                                        size_t len, const autoarr_stream_handler* h, autoarr_error* err) {
         StreamWriter writer(h);
         int32_t rc = guarded(err, [&] { self(i)->stream(Call(call), std::string_view(req, len), writer); });
+        // The one stream-stop contract (provider.h): the host asked to stop, so
+        // the call was cancelled, whatever the plugin code returned or threw.
+        if (writer.stop_requested() && rc != AUTOARR_ERR_CANCELLED)
+            rc = fail(err, AUTOARR_ERR_CANCELLED, "the host stopped the stream");
         if (rc != AUTOARR_OK && writer.any_delivered() && err) err->flags |= AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT;
         return rc;
     }
