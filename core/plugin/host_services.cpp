@@ -52,6 +52,16 @@ void AUTOARR_CALL svc_set_error_message(autoarr_error* err, const char* msg, siz
     }
 }
 
+// ABI 1.1 and later.
+void AUTOARR_CALL svc_set_error_request_id(autoarr_error* err, const char* id, size_t len) {
+    if (!err || err->struct_type != AUTOARR_STRUCT_ERROR || !err->host_reserved) return;
+    try {
+        static_cast<CallError*>(err->host_reserved)->set_request_id(std::string_view(id ? id : "", id ? len : 0));
+    } catch (const std::exception& e) {
+        log::write(log::Level::warn, "host", std::string("set_error_request_id: ") + e.what());
+    }
+}
+
 CancelToken* token_of(const autoarr_call_context* call) {
     if (!call || call->struct_type != AUTOARR_STRUCT_CALL_CONTEXT) return nullptr;
     return static_cast<CancelToken*>(call->host_reserved);
@@ -116,12 +126,21 @@ const autoarr_host_services kServices = {
     &svc_monotonic_ns,
     &svc_get_secret,
     &svc_metric,
+    &svc_set_error_request_id, /* ABI 1.1 and later */
 };
+
+// What a 1.0 host presents: the same functions, a table that ends at metric.
+const autoarr_host_services kServices1_0 = [] {
+    autoarr_host_services t = kServices;
+    t.struct_size = static_cast<uint32_t>(offsetof(autoarr_host_services, metric) + sizeof(t.metric));
+    t.set_error_request_id = nullptr;
+    return t;
+}();
 
 }  // namespace
 
-const autoarr_host_services* host_services() {
-    return &kServices;
+const autoarr_host_services* host_services(uint32_t abi_version) {
+    return abi_version >= AUTOARR_ABI_VERSION_1_1 ? &kServices : &kServices1_0;
 }
 
 int64_t monotonic_now_ns() {

@@ -27,8 +27,11 @@ struct PluginHostContext {
     std::function<void(std::string_view name, int32_t kind, double value)> metric;
 };
 
-// The services table. Static storage; valid for the life of the process.
-const autoarr_host_services* host_services();
+// The services table as a host of ABI `abi_version` presents it: for 1.0 its
+// struct_size ends before the 1.1 slots, exactly as a 1.0 host's table would,
+// so a newer plugin that negotiated 1.0 sees a 1.0 host (ABI-4). Static
+// storage; valid for the life of the process.
+const autoarr_host_services* host_services(uint32_t abi_version = AUTOARR_ABI_VERSION_CURRENT);
 
 int64_t monotonic_now_ns();
 
@@ -46,14 +49,18 @@ public:
     int64_t retry_after_ms() const { return err_.retry_after_ms; }
     uint64_t flags() const { return err_.flags; }
     const std::string& message() const { return message_; }
+    const std::string& request_id() const { return request_id_; }  // ABI 1.1: the backend's id, or empty
     // Keeps the first kMaxMessageBytes: a plugin's 200 MB message is never
     // copied whole (the caller shows at most 4 KiB of it, util::safe_error_text).
     static constexpr std::size_t kMaxMessageBytes = 64 * 1024;
     void set_message(std::string_view m) { message_.assign(m.substr(0, kMaxMessageBytes)); }
+    static constexpr std::size_t kMaxRequestIdBytes = 256;
+    void set_request_id(std::string_view id) { request_id_.assign(id.substr(0, kMaxRequestIdBytes)); }
 
 private:
     autoarr_error err_{};
     std::string message_;
+    std::string request_id_;
 };
 
 // Cancellation of one call: cancel() may come from any thread and runs the

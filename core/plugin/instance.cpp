@@ -2,6 +2,8 @@
 
 #include "http/text_limits.h"
 #include "plugin/abi_sizes.h"
+#include "plugin/isolation/remote_instance.h"
+#include "util/log.h"
 #include "util/secret_scrubber.h"
 
 namespace autoarr::plugin {
@@ -36,6 +38,8 @@ CallStatus status_from(int32_t rc, const CallError& err) {
     s.flags = err.flags();
     s.message = util::safe_error_text(err.message());  // bounded, valid UTF-8, no known secret
     if (s.message.empty()) s.message = std::string(code_name(s.code));
+    s.request_id = util::safe_error_text(err.request_id());
+    if (!s.request_id.empty()) s.message += " (request id " + s.request_id + ")";  // what the operator quotes
     if (s.code != rc) s.message += " (plugin returned unknown code " + std::to_string(rc) + ")";
     return s;
 }
@@ -82,8 +86,84 @@ int32_t normalise_code(int32_t code) {
     return code_name(code) == "INTERNAL" ? AUTOARR_ERR_INTERNAL : code;
 }
 
+// The plugin's own table, in this process.
+class InProcessBackend final : public InstanceBackend {
+public:
+    InProcessBackend(std::shared_ptr<LoadedPlugin> plugin, autoarr_instance* raw)
+        : plugin_(std::move(plugin)), raw_(raw) {}
+    ~InProcessBackend() override {
+        std::lock_guard lock(plugin_->lifecycle_mutex());
+        try {
+            plugin_->table()->instance_destroy(raw_);
+        } catch (...) {
+            log::error("plugin", plugin_->id() + ": an exception escaped instance_destroy (ABI-11)");
+        }
+    }
+
+    CallStatus health(const CallContext& call, std::string& detail) override {
+        StringSink sink{&detail, Instance::kMaxOutputBytes};
+        auto raw_sink = sink.raw();
+        return invoke("health_check",
+                      [&](autoarr_error* e) { return plugin_->table()->health_check(raw_, call.raw(), &raw_sink, e); });
+    }
+    CallStatus list_models(const CallContext& call, std::string& out) override {
+        StringSink sink{&out, Instance::kMaxOutputBytes};
+        auto raw_sink = sink.raw();
+        return invoke("list_models",
+                      [&](autoarr_error* e) { return plugin_->table()->list_models(raw_, call.raw(), &raw_sink, e); });
+    }
+    CallStatus complete(const CallContext& call, std::string_view request, std::string& response) override {
+        StringSink sink{&response, Instance::kMaxOutputBytes};
+        auto raw_sink = sink.raw();
+        return invoke("complete", [&](autoarr_error* e) {
+            return plugin_->table()->complete(raw_, call.raw(), request.data(), request.size(), &raw_sink, e);
+        });
+    }
+    CallStatus stream(const CallContext& call, std::string_view request, const EventFn& on_event) override {
+        struct Adapter {
+            const EventFn* fn;
+            static int32_t AUTOARR_CALL on(void* user, const autoarr_stream_event* ev) {
+                auto* self = static_cast<Adapter*>(user);
+                if (!ev || ev->struct_type != AUTOARR_STRUCT_STREAM_EVENT) return 1;
+                try {
+                    std::string_view data(ev->data ? ev->data : "", ev->data ? ev->len : 0);
+                    return (*self->fn)(ev->kind, data) ? 0 : 1;
+                } catch (...) {
+                    return 1;
+                }
+            }
+        } adapter{&on_event};
+        autoarr_stream_handler handler{AUTOARR_STRUCT_STREAM_HANDLER, sizeof(autoarr_stream_handler), &adapter,
+                                       &Adapter::on};
+        return invoke("stream", [&](autoarr_error* e) {
+            return plugin_->table()->stream(raw_, call.raw(), request.data(), request.size(), &handler, e);
+        });
+    }
+
+private:
+    template <class Fn>
+    CallStatus invoke(const char* slot, Fn&& fn) {
+        CallError err;
+        try {
+            return status_from(fn(err.raw()), err);
+        } catch (...) {
+            return CallStatus{AUTOARR_ERR_INTERNAL, 0, -1, 0,
+                              std::string("an exception escaped ") + slot + " (ABI-11)"};
+        }
+    }
+
+    std::shared_ptr<LoadedPlugin> plugin_;
+    autoarr_instance* raw_;
+};
+
 std::unique_ptr<Instance> Instance::create(std::shared_ptr<LoadedPlugin> plugin, std::string_view config,
                                            CallStatus& status) {
+    if (plugin->remote()) {
+        autoarr_capabilities caps{};
+        auto backend = isolation::create_remote_backend(plugin, config, status, caps);
+        if (!backend) return nullptr;
+        return std::make_unique<Instance>(std::move(plugin), std::move(backend), caps);
+    }
     const autoarr_provider_table* t = plugin->table();
     CallError err;
     autoarr_instance* raw = nullptr;
@@ -111,19 +191,15 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<LoadedPlugin> plugin,
     } catch (...) {
         caps.flags = 0;
     }
-    return std::unique_ptr<Instance>(new Instance(std::move(plugin), raw, caps));
+    auto backend = std::make_unique<InProcessBackend>(plugin, raw);
+    return std::make_unique<Instance>(std::move(plugin), std::move(backend), caps);
 }
 
-Instance::Instance(std::shared_ptr<LoadedPlugin> plugin, autoarr_instance* raw, autoarr_capabilities caps)
-    : plugin_(std::move(plugin)), raw_(raw), caps_(caps) {}
+Instance::Instance(std::shared_ptr<LoadedPlugin> plugin, std::unique_ptr<InstanceBackend> backend,
+                   autoarr_capabilities caps)
+    : plugin_(std::move(plugin)), backend_(std::move(backend)), caps_(caps) {}
 
-Instance::~Instance() {
-    std::lock_guard lock(plugin_->lifecycle_mutex());
-    try {
-        plugin_->table()->instance_destroy(raw_);
-    } catch (...) {
-    }
-}
+Instance::~Instance() = default;
 
 bool Instance::can_stream() const {
     return plugin_->has_stream() && (caps_.flags & AUTOARR_CAP_STREAMING);
@@ -133,63 +209,34 @@ bool Instance::can_list_models() const {
 }
 
 template <class Fn>
-CallStatus Instance::invoke(const char* slot, Fn&& fn) {
+CallStatus Instance::serialised(Fn&& fn) {
     std::unique_lock<std::mutex> lock(serial_, std::defer_lock);
     if (!(caps_.flags & AUTOARR_CAP_THREAD_SAFE)) lock.lock();
-    CallError err;
-    try {
-        return status_from(fn(err.raw()), err);
-    } catch (...) {
-        return CallStatus{AUTOARR_ERR_INTERNAL, 0, -1, 0, std::string("an exception escaped ") + slot + " (ABI-11)"};
-    }
+    return fn();
 }
 
 CallStatus Instance::health(const CallContext& call, std::string& detail) {
-    StringSink sink{&detail, kMaxOutputBytes};
-    auto raw_sink = sink.raw();
-    return invoke("health_check",
-                  [&](autoarr_error* e) { return plugin_->table()->health_check(raw_, call.raw(), &raw_sink, e); });
+    return serialised([&] { return backend_->health(call, detail); });
 }
 
 CallStatus Instance::list_models(const CallContext& call, std::string& out) {
     if (!can_list_models()) return CallStatus{AUTOARR_ERR_UNSUPPORTED, 0, -1, 0, "list_models is not implemented"};
-    StringSink sink{&out, kMaxOutputBytes};
-    auto raw_sink = sink.raw();
-    return invoke("list_models",
-                  [&](autoarr_error* e) { return plugin_->table()->list_models(raw_, call.raw(), &raw_sink, e); });
+    return serialised([&] { return backend_->list_models(call, out); });
 }
 
 CallStatus Instance::complete(const CallContext& call, std::string_view request, std::string& response) {
-    StringSink sink{&response, kMaxOutputBytes};
-    auto raw_sink = sink.raw();
-    return invoke("complete", [&](autoarr_error* e) {
-        return plugin_->table()->complete(raw_, call.raw(), request.data(), request.size(), &raw_sink, e);
-    });
+    return serialised([&] { return backend_->complete(call, request, response); });
 }
 
 CallStatus Instance::stream(const CallContext& call, std::string_view request, const EventFn& on_event) {
     if (!can_stream()) return CallStatus{AUTOARR_ERR_UNSUPPORTED, 0, -1, 0, "streaming is not supported"};
-    struct Adapter {
-        const EventFn* fn;
-        static int32_t AUTOARR_CALL on(void* user, const autoarr_stream_event* ev) {
-            auto* self = static_cast<Adapter*>(user);
-            if (!ev || ev->struct_type != AUTOARR_STRUCT_STREAM_EVENT) return 1;
-            try {
-                std::string_view data(ev->data ? ev->data : "", ev->data ? ev->len : 0);
-                // Text goes into JSON as it is: ill-formed UTF-8 must not reach the client.
-                if (ev->kind == AUTOARR_EVENT_TEXT_DELTA && !http::is_valid_utf8(data))
-                    return (*self->fn)(ev->kind, http::valid_utf8(data)) ? 0 : 1;
-                return (*self->fn)(ev->kind, data) ? 0 : 1;
-            } catch (...) {
-                return 1;
-            }
-        }
-    } adapter{&on_event};
-    autoarr_stream_handler handler{AUTOARR_STRUCT_STREAM_HANDLER, sizeof(autoarr_stream_handler), &adapter,
-                                   &Adapter::on};
-    return invoke("stream", [&](autoarr_error* e) {
-        return plugin_->table()->stream(raw_, call.raw(), request.data(), request.size(), &handler, e);
-    });
+    // Text goes into JSON as it is: ill-formed UTF-8 must not reach the client, from either backend.
+    EventFn checked = [&](uint32_t kind, std::string_view data) {
+        if (kind == AUTOARR_EVENT_TEXT_DELTA && !http::is_valid_utf8(data))
+            return on_event(kind, http::valid_utf8(data));
+        return on_event(kind, data);
+    };
+    return serialised([&] { return backend_->stream(call, request, checked); });
 }
 
 }  // namespace autoarr::plugin

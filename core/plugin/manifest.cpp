@@ -95,9 +95,10 @@ ManifestResult parse_manifest(std::string_view text, const std::filesystem::path
     if (const json::value* iso = o.if_contains("isolation")) {
         if (!iso->is_string()) return failure("field \"isolation\" must be a string");
         m.isolation = std::string(iso->get_string());
-        if (m.isolation != "in-process")
-            return failure("isolation \"" + m.isolation + "\" is not supported (only \"in-process\")");
+        if (m.isolation != "in-process" && m.isolation != "process")
+            return failure("isolation \"" + m.isolation + "\" is not \"in-process\" or \"process\"");
     }
+    m.source_text = std::string(text);
     return ManifestResult{std::move(m), {}};
 }
 

@@ -19,7 +19,9 @@ struct Manifest {
     std::string abi_version;        // the SDK ABI it was built against, "1.0"
     uint32_t abi_version_number = 0;
     int32_t priority = 100;  // lower is tried first
-    std::string isolation = "in-process";
+    // "in-process", "process", or "" for the search directory's default (ISO-1).
+    std::string isolation;
+    std::string source_text;  // the manifest's bytes as read: what a signature covers (LOAD-10)
 };
 
 struct ManifestResult {

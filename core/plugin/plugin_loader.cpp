@@ -1,6 +1,9 @@
 #include "plugin/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
@@ -8,6 +11,7 @@
 
 #include "plugin/abi_sizes.h"
 #include "plugin/file_checks.h"
+#include "plugin/isolation/remote_plugin.h"
 #include "util/log.h"
 #include "version.h"
 
@@ -20,6 +24,13 @@ LoadOutcome fail(LoadStep step, std::string rule, std::string cause) {
 
 // ABI-19: a library whose code ran (its constructors run at load) is never
 // unloaded; its handle is parked here for the life of the process.
+void keep_descriptor_forever(int fd) {
+    static std::mutex mutex;
+    static auto* fds = new std::vector<int>();  // never destroyed: the descriptors stay open
+    std::lock_guard lock(mutex);
+    fds->push_back(fd);
+}
+
 void keep_loaded_forever(boost::dll::shared_library&& lib) {
     static std::mutex mutex;
     static auto* libraries = new std::vector<boost::dll::shared_library>();  // never destroyed
@@ -118,6 +129,8 @@ std::string_view step_name(LoadStep step) {
             return "permissions";
         case LoadStep::architecture:
             return "architecture";
+        case LoadStep::signature:
+            return "signature";
         case LoadStep::load:
             return "load";
         case LoadStep::symbol:
@@ -158,13 +171,52 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     }
     if (auto why = check_elf_matches_host(m.library); !why.empty()) return fail(LoadStep::architecture, "LOAD-5", why);
 
+    // LOAD-9/LOAD-10: the signature is checked on the bytes read from one open
+    // descriptor, and that same descriptor is what gets loaded (/proc/self/fd/N,
+    // decision 0002), here or in the runner. It is never closed (ABI-19).
+    std::filesystem::path load_path = m.library;
+    int library_fd = -1;
+    const bool by_descriptor = options.require_signatures || options.isolation == "process";
+    if (by_descriptor) {
+        library_fd = ::open(m.library.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (library_fd < 0 || ::fstat(library_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            if (library_fd >= 0) ::close(library_fd);
+            return fail(LoadStep::permissions, "LOAD-6", "cannot open " + m.library.string() + " as a regular file");
+        }
+        keep_descriptor_forever(library_fd);
+        if (::access("/proc/self/fd", X_OK) == 0)
+            load_path = "/proc/self/fd/" + std::to_string(library_fd);
+        else
+            log::warn("plugin", "/proc is not mounted: " + m.library.string() +
+                                    " is loaded by its path after its signature was checked on a descriptor");
+    }
+    if (options.require_signatures) {
+        std::string error;
+        auto bytes = read_fd_fully(library_fd, std::size_t{1} << 30, &error);
+        if (!bytes) return fail(LoadStep::signature, "LOAD-9", m.library.string() + ": " + error);
+        SignatureCheck check = check_signature(m.manifest_path.parent_path(), m.source_text,
+                                               m.library.filename().string(), *bytes, options.trusted_keys);
+        if (!check.ok) return fail(LoadStep::signature, check.rule, check.cause);
+        log::debug("plugin", m.id + ": signature verified with key " + check.key_id);
+    }
+
+    auto context = std::make_unique<PluginHostContext>();
+    context->plugin_id = m.id;
+    if (options.isolation == "process")
+        return isolation::start_remote_plugin(m, library_fd, options, std::move(context));
+    return load_library(m, load_path, options, std::move(context));
+}
+
+LoadOutcome load_library(const Manifest& m, const std::filesystem::path& load_path, const LoaderOptions& options,
+                         std::unique_ptr<PluginHostContext> context) {
     // LOAD-7: resolve every symbol now, keep the plugin's symbols to itself.
     boost::dll::shared_library lib;
     boost::dll::fs::error_code ec;
     announce(m, LoadStep::load);  // the library's constructors run inside load()
-    lib.load(m.library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    lib.load(load_path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
     if (ec || !lib.is_loaded())
-        return fail(LoadStep::load, "LOAD-7", "cannot load: " + dlopen_diagnostic(m.library, ec.message()));
+        return fail(LoadStep::load, "LOAD-7", "cannot load: " + dlopen_diagnostic(load_path, ec.message()));
     // From here on the library's code (its constructors) has run.
     auto park = [&] { keep_loaded_forever(std::move(lib)); };
 
@@ -204,7 +256,7 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     if (out.struct_type != AUTOARR_STRUCT_NEGOTIATE_OUTPUT || out.struct_size != sizeof out)
         return fail(LoadStep::validate, "ABI-3", "the plugin overwrote the negotiate output's header");
     if (out.abi_version < in.min_abi_version || out.abi_version > in.max_abi_version)
-        return fail(LoadStep::validate, "ABI-5",
+        return fail(LoadStep::negotiate, "ABI-5",
                     "the plugin chose ABI " + format_abi_version(out.abi_version) + ", outside the host's range " +
                         format_abi_version(in.min_abi_version) + ".." + format_abi_version(in.max_abi_version));
     if (auto why = check_table(out.table); !why.empty())
@@ -212,13 +264,11 @@ LoadOutcome load_plugin(const Manifest& m, const LoaderOptions& options) {
     if (auto why = check_info(out.info, m); !why.empty())
         return fail(LoadStep::validate, why.find("manifest") != std::string::npos ? "ABI-7" : "ABI-4", why);
 
-    auto context = std::make_unique<PluginHostContext>();
-    context->plugin_id = m.id;
     autoarr_startup_args args{};
     args.struct_type = AUTOARR_STRUCT_STARTUP_ARGS;
     args.struct_size = sizeof args;
     args.abi_version = out.abi_version;
-    args.host_services = host_services();
+    args.host_services = host_services(out.abi_version);
     args.host_context = context.get();
     args.host_version = AUTOARR_VERSION_STRING;
     CallError err;

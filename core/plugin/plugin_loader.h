@@ -2,16 +2,32 @@
 // order, stopping at the first failure with the step and the reason.
 #pragma once
 
+#include <chrono>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "plugin/loaded_plugin.h"
 #include "plugin/manifest.h"
+#include "plugin/signature.h"
 
 namespace autoarr::plugin {
 
 // The steps a plugin passes through, as named in log lines and reasons.
-enum class LoadStep { manifest, duplicate, permissions, architecture, load, symbol, negotiate, validate, startup };
+enum class LoadStep {
+    manifest,
+    duplicate,
+    permissions,
+    architecture,
+    signature,
+    load,
+    symbol,
+    negotiate,
+    validate,
+    startup
+};
 std::string_view step_name(LoadStep step);
 
 struct LoadFailure {
@@ -25,12 +41,41 @@ struct LoadOutcome {
     LoadFailure failure{};                 // meaningful when plugin is null
 };
 
+// How a process-isolated plugin's runner is started, limited and restarted
+// (docs/operations.md "Plugin isolation"; config "plugins": {"runner": {...}}).
+struct RunnerOptions {
+    std::filesystem::path executable;                // autoarr-plugin-runner; empty: beside this executable
+    uint64_t memory_limit_mb = 1024;                 // RLIMIT_AS (or the sanitizer's RSS limit in sanitizer builds)
+    uint64_t open_files = 256;                       // RLIMIT_NOFILE
+    std::chrono::milliseconds load_deadline{10000};  // load, negotiate and module_startup
+    std::chrono::milliseconds kill_grace{1000};      // after a deadline or cancel, before SIGKILL
+    std::chrono::milliseconds restart_backoff{200};  // first restart delay; doubles per crash
+    std::chrono::milliseconds max_restart_backoff{30000};
+    int quarantine_after = 5;  // crashes within the window that quarantine
+    std::chrono::milliseconds quarantine_window{300000};
+    bool seccomp = true;  // false: no_new_privs only
+};
+
 struct LoaderOptions {
     uint32_t min_abi_version = AUTOARR_ABI_VERSION_1_0;
     uint32_t max_abi_version = AUTOARR_ABI_VERSION_CURRENT;
     bool check_permissions = true;
+    // LOAD-9/LOAD-10: set per search directory by the registry.
+    bool require_signatures = false;
+    std::vector<TrustedKey> trusted_keys;
+    // ISO-1: "in-process" or "process"; the registry resolves config, manifest and directory default.
+    std::string isolation = "in-process";
+    std::map<std::string, std::string, std::less<>> isolation_overrides;  // plugin id -> isolation (config)
+    RunnerOptions runner;
 };
 
 LoadOutcome load_plugin(const Manifest& manifest, const LoaderOptions& options);
+
+// The part of loading that runs the plugin's code, in this process: load the
+// library from load_path (its checked path, or /proc/self/fd/N of the checked
+// descriptor), find the entry point, negotiate, validate, module_startup.
+// The plugin runner calls this too.
+LoadOutcome load_library(const Manifest& manifest, const std::filesystem::path& load_path, const LoaderOptions& options,
+                         std::unique_ptr<PluginHostContext> context);
 
 }  // namespace autoarr::plugin

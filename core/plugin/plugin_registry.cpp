@@ -36,11 +36,23 @@ std::string PluginRecord::reason() const {
 
 std::vector<SearchDir> plugin_search_path(const SearchPathOptions& o) {
     std::vector<SearchDir> dirs;
+    const auto& o_signed = o.signed_dirs;
+    const auto& o_unsigned = o.unsigned_dirs;
     std::set<fs::path> seen;
+    auto listed = [](const std::vector<fs::path>& list, const fs::path& dir) {
+        for (const auto& d : list)
+            if (d.lexically_normal() == dir) return true;
+        return false;
+    };
     auto add = [&](const fs::path& p, const char* origin) {
         if (p.empty()) return;
         fs::path norm = p.lexically_normal();
-        if (seen.insert(norm).second) dirs.push_back({norm, origin});
+        if (!seen.insert(norm).second) return;
+        const std::string kind = origin;
+        SearchDir d{norm, kind};
+        d.default_isolation = kind == "built-in" ? "in-process" : "process";
+        d.require_signatures = (kind == "private" && !listed(o_unsigned, norm)) || listed(o_signed, norm);
+        dirs.push_back(std::move(d));
     };
     for (const auto& d : o.cli_dirs) add(d, "--plugin-dir");
     std::string_view env = o.env_path;
@@ -111,7 +123,16 @@ PluginRegistry PluginRegistry::discover(const std::vector<SearchDir>& search_pat
                 reg.records_.push_back(std::move(r));
                 continue;
             }
-            LoadOutcome outcome = load_plugin(m, options);
+            LoaderOptions plugin_options = options;
+            plugin_options.require_signatures = dir.require_signatures;
+            // ISO-1: the configuration, then the manifest, then the directory's default.
+            if (auto it = options.isolation_overrides.find(m.id); it != options.isolation_overrides.end())
+                plugin_options.isolation = it->second;
+            else
+                plugin_options.isolation = m.isolation.empty() ? dir.default_isolation : m.isolation;
+            r.isolation = plugin_options.isolation;
+            r.signature = dir.require_signatures ? "required" : "not required";
+            LoadOutcome outcome = load_plugin(m, plugin_options);
             if (!outcome.plugin) {
                 r.failure = std::move(outcome.failure);
                 log_rejection(r);
@@ -119,11 +140,12 @@ PluginRegistry PluginRegistry::discover(const std::vector<SearchDir>& search_pat
                 continue;
             }
             r.loaded = true;
+            if (dir.require_signatures) r.signature = "verified";
             r.abi_version = format_abi_version(outcome.plugin->abi_version());
             r.plugin = std::move(outcome.plugin);
             owner.emplace(m.id, m.library);
-            log::debug("plugin",
-                       "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ") from " + m.library.string());
+            log::debug("plugin", "loaded " + m.id + " " + m.version + " (ABI " + r.abi_version + ", " + r.isolation +
+                                     ") from " + m.library.string());
             reg.records_.push_back(std::move(r));
         }
     }

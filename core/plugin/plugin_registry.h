@@ -14,6 +14,10 @@ namespace autoarr::plugin {
 struct SearchDir {
     std::filesystem::path path;
     std::string origin;  // "--plugin-dir", "AUTOARR_PLUGIN_PATH", "built-in", "private"
+    // LOAD-9: every plugin here must carry a valid signature by a trusted key.
+    bool require_signatures = false;
+    // ISO-1: the isolation of a plugin whose manifest and configuration name none.
+    std::string default_isolation = "in-process";
 };
 
 struct SearchPathOptions {
@@ -21,11 +25,17 @@ struct SearchPathOptions {
     std::string env_path;                         // AUTOARR_PLUGIN_PATH, colon-separated
     std::filesystem::path executable_dir;         // <bindir>; built-in = <bindir>/../lib/autoarr/plugins
     bool include_builtin = true;
+    // LOAD-9: directories (as given or normalised) whose plugins must be signed, besides the
+    // private directory, which always is unless listed in unsigned_dirs.
+    std::vector<std::filesystem::path> signed_dirs;
+    std::vector<std::filesystem::path> unsigned_dirs;
 };
 
 // LOAD-2: --plugin-dir entries, then AUTOARR_PLUGIN_PATH entries, then the
 // built-in directory, then the private (premium) directory. Empty entries and
-// repeats of an earlier directory are dropped.
+// repeats of an earlier directory are dropped. ISO-1: the built-in directory's
+// plugins run in-process by default, every other directory's in a runner.
+// LOAD-9: the private directory requires signatures by default.
 std::vector<SearchDir> plugin_search_path(const SearchPathOptions& options);
 
 struct PluginRecord {
@@ -37,6 +47,8 @@ struct PluginRecord {
     std::filesystem::path path;  // the library, or the manifest/directory when unknown
     std::string origin;
     bool loaded = false;
+    std::string isolation;  // "in-process" or "process" (ISO-1)
+    std::string signature;  // "verified" or "not required" (LOAD-9)
     LoadFailure failure{};  // meaningful when !loaded
     std::shared_ptr<LoadedPlugin> plugin;
 

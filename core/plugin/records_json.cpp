@@ -15,6 +15,9 @@ json::array plugin_records_array(const std::vector<PluginRecord>& records) {
         o["path"] = r.path.string();
         o["origin"] = r.origin;
         o["state"] = r.loaded ? "loaded" : "rejected";
+        if (!r.isolation.empty()) o["isolation"] = r.isolation;
+        if (!r.signature.empty()) o["signature"] = r.signature;
+        if (r.plugin && !r.plugin->sandbox().empty()) o["sandbox"] = r.plugin->sandbox();
         if (!r.loaded) {
             o["step"] = std::string(step_name(r.failure.step));
             o["rule"] = r.failure.rule;

@@ -117,7 +117,7 @@ TEST_F(LoaderTest, EachBrokenPluginIsRejectedWithItsReasonAndGoodOnesStillLoad) 
         {"null-table", LoadStep::validate, "ABI-4", "NULL provider table"},
         {"wrong-type", LoadStep::validate, "ABI-4", "struct_type 3, expected 4"},
         {"small-size", LoadStep::validate, "ABI-4", "struct_size 16 is below the 1.0 size"},
-        {"bad-version", LoadStep::validate, "ABI-5", "chose ABI 9.0, outside the host's range"},
+        {"bad-version", LoadStep::negotiate, "ABI-5", "chose ABI 9.0, outside the host's range"},
         {"missing-slot", LoadStep::validate, "ABI-10", "required slot complete is NULL"},
         {"not-good-c", LoadStep::validate, "ABI-7", "reports id \"good-c\" but its manifest says \"not-good-c\""},
         {"throws", LoadStep::negotiate, "ABI-11", "thrown across the C ABI"},
@@ -281,9 +281,18 @@ std::string last_log_line(const std::string& text) {
     return last;
 }
 
-std::string plugins_list(const std::filesystem::path& dir, const std::string& log_level) {
-    return "timeout -s KILL 5 " + test::shell_quote(AUTOARR_BINARY) + " --log-level " + log_level +
-           " plugins list --no-builtin-plugins --plugin-dir " + test::shell_quote(dir.string());
+// `plugins list` over dir with the plugins in `isolation` (ISO-1: a --plugin-dir defaults to "process").
+std::string plugins_list(const std::filesystem::path& dir, const std::string& log_level,
+                         const std::string& isolation = "in-process") {
+    const auto config = dir / ("config-" + isolation + ".json");  // a file: discovery skips it
+    test::write_file(config, R"({"plugins": {"isolation": {"good-c": ")" + isolation + R"(", "crash-at-startup": ")" +
+                                 isolation + R"(", "hang-at-load": ")" + isolation +
+                                 R"("}, "runner": {"load_deadline_ms": 2000}}})");
+    // In-process, a hang is ended by timeout(1); in a runner, by the load deadline.
+    return std::string("timeout -s KILL ") + (isolation == "process" ? "20 " : "5 ") +
+           test::shell_quote(AUTOARR_BINARY) + " --log-level " + log_level +
+           " plugins list --no-builtin-plugins --config " + test::shell_quote(config.string()) + " --plugin-dir " +
+           test::shell_quote(dir.string());
 }
 
 TEST_F(LoaderTest, APluginThatCrashesTheHostAtStartupIsNamedByTheLastLogLine) {
@@ -313,6 +322,21 @@ TEST_F(LoaderTest, APluginThatHangsTheHostAtLoadIsNamedByTheLastLogLine) {
                                         ": step load"),
               std::string::npos)
         << r.err;
+}
+
+// ISO-3: in a runner, the same plugins cost the host nothing: each is
+// rejected with how its runner ended, and the good one loads.
+TEST_F(LoaderTest, InARunnerACrashOrAHangAtLoadIsARejectionWithItsReason) {
+    install_fixture(dir_.path(), "00-good", "fixture_good_c", "good-c");
+    install_fixture(dir_.path(), "01-crash", "fixture_crash_at_startup", "crash-at-startup");
+    install_fixture(dir_.path(), "02-hang", "fixture_hang_at_load", "hang-at-load");
+    auto r = test::run_process(plugins_list(dir_.path(), "warn", "process") + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(R"("id":"good-c")"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(R"("state":"loaded","isolation":"process")"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("was killed by signal 6 (SIGABRT) while loading"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("did not finish loading within 2000 ms"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("rejected " + (dir_.path() / "01-crash").string()), std::string::npos) << r.err;
 }
 
 }  // namespace

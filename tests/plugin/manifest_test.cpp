@@ -38,8 +38,8 @@ TEST(ManifestTest, ErrorsNameTheField) {
             "abi_version":"1.0","priority":"high"})",
          "field \"priority\" must be an integer"},
         {R"({"manifest_version":"1.0","id":"a","name":"A","version":"1","library":"l.so","architecture":"x86_64",
-            "abi_version":"1.0","isolation":"process"})",
-         "isolation \"process\" is not supported"},
+            "abi_version":"1.0","isolation":"sandbox"})",
+         "isolation \"sandbox\" is not \"in-process\" or \"process\""},
     };
     for (const auto& c : cases) {
         auto r = parse_manifest(c.text, "/m.json");
