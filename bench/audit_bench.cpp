@@ -11,7 +11,7 @@ namespace {
 using namespace autoarr;
 
 void BM_EvaluateCatalog(benchmark::State& state) {
-    static const audit::RuleSet rules = audit::load_rules(audit::default_rules_path());
+    static const audit::RuleSet rules = audit::load_rules(audit::installed_rules_path());
     static const connectors::Stack stack = connectors::read_stack_dir(AUTOARR_SAMPLE_STACK);
     std::size_t n = 0;
     for (auto _ : state) n = audit::evaluate_rules(rules, stack.documents, "2026-11-25").size();
@@ -22,7 +22,7 @@ void BM_EvaluateCatalog(benchmark::State& state) {
 BENCHMARK(BM_EvaluateCatalog)->Unit(benchmark::kMicrosecond);
 
 void BM_LoadRuleFile(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(audit::load_rules(audit::default_rules_path()));
+    for (auto _ : state) benchmark::DoNotOptimize(audit::load_rules(audit::installed_rules_path()));
 }
 BENCHMARK(BM_LoadRuleFile)->Unit(benchmark::kMicrosecond);
 

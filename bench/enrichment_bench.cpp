@@ -56,7 +56,7 @@ void run(const Profile& p, double scale) {
     o.order = {"ollama"};
     routing::Router router(
         {{test::builtin_plugin("ollama"), R"({"url":")" + sim.url() + R"(","model":"qwen2.5:7b"})", {}}}, o);
-    const auto& rules = *new audit::RuleSet(audit::load_rules(audit::default_rules_path()));
+    const auto& rules = *new audit::RuleSet(audit::load_rules(audit::installed_rules_path()));
     auto stack = connectors::read_stack_dir(AUTOARR_SAMPLE_STACK);
     test::TempDir dir;
     store::Store cache((dir.path() / "bench.db").string());

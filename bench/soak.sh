@@ -5,8 +5,8 @@
 #
 # Traffic (one cycle of 20 requests, repeated at RATE requests/s): health,
 # metrics, the audit list, a stored audit read back, audits inline and of the
-# sample (and now and then one streamed), chat plain and streamed, and chat
-# asked of Claude. Faults: Claude's base URL refuses connections (each such
+# sample (and now and then one streamed), fixes in dry run of a stored audit,
+# chat plain and streamed, and chat asked of Claude. Faults: Claude's base URL refuses connections (each such
 # chat falls back to Ollama, each health check finds Claude down); the Ollama
 # upstream (bench/soak_upstream.cpp) answers 500, 429 with Retry-After, a
 # stream dropped in the middle, or slow tokens, as each request asks.
@@ -37,13 +37,15 @@ work=$(mktemp -d)
 cleanup() {
   kill "${sampler_pid:-}" 2>/dev/null || true
   kill "${serve_pid:-}" 2>/dev/null || true
+  kill "${upstream_pid:-}" 2>/dev/null || true  # the coproc's own stdin copy would keep it waiting for EOF
   exec 3>&- 2>/dev/null || true
   wait 2>/dev/null || true
   if [ -z "${SOAK_KEEP:-}" ]; then rm -rf "$work"; else echo "soak: kept $work"; fi
 }
 trap cleanup EXIT
 
-coproc UP { "$B/bin/soak_upstream"; }
+coproc UP { exec "$B/bin/soak_upstream"; }
+upstream_pid=$UP_PID
 read -r up_port refused_port <&"${UP[0]}"
 exec 3>&"${UP[1]}"
 
@@ -113,6 +115,7 @@ chat() {  # kind fault stream provider
   request "$1" "$2" POST /api/v1/chat "$f" "$([ "$3" = true ] && echo text/event-stream || echo application/json)"
 }
 echo '{"source":"sample"}' > "$work/sample.json"
+echo '{}' > "$work/empty.json"  # a fix run's defaults: a dry run, every fix the audit offers
 
 interval=$(awk -v r="$rate" 'BEGIN {printf "%.6f", 1 / r}')
 next=$EPOCHREALTIME
@@ -135,7 +138,9 @@ while (( $(date +%s) - start < duration )); do
       14) chat chat_stream_claude refused true claude ;;
       15) id=$(shuf -n 1 "$work/audit_ids" 2>/dev/null || true)
           [ -n "$id" ] && request audit_get none GET "/api/v1/audits/$id" || request list none GET /api/v1/audits ;;
-      17) if ((cycle % 5 == 0)); then request audit_stream none POST /api/v1/audits "$work/sample.json" text/event-stream
+      17) id=$(shuf -n 1 "$work/audit_ids" 2>/dev/null || true)
+          if ((cycle % 5 == 0)); then request audit_stream none POST /api/v1/audits "$work/sample.json" text/event-stream
+          elif ((cycle % 5 != 4)) && [ -n "$id" ]; then request fix_dry_run none POST "/api/v1/audits/$id/fixes" "$work/empty.json"
           else request health none GET /health/ready; fi ;;
       18) request list none GET '/api/v1/audits?limit=5&offset=3' ;;
       19) chat chat none false "" ;;

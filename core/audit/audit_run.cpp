@@ -1,5 +1,6 @@
 #include "audit/audit_run.h"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -14,6 +15,28 @@ namespace {
 
 std::string utc(const char* fmt) {
     return util::format_utc(std::chrono::system_clock::now(), fmt);
+}
+
+// How to enable each provider that is actually loaded (the one asked for,
+// when the audit named one), in routing order: never a provider that is not there.
+std::string enable_hint(const routing::Router& router, const std::optional<std::string>& only) {
+    std::string out;
+    for (const auto& id : router.order_for(only)) {
+        if (only && id != *only) continue;
+        std::string how;
+        if (id == "ollama")
+            how = "start Ollama (OLLAMA_URL, default http://127.0.0.1:11434) with the model in OLLAMA_MODEL pulled";
+        else if (id == "claude")
+            how = "set CLAUDE_API_KEY for claude";
+        else {
+            std::string var;
+            for (unsigned char c : id) var += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
+            how = "configure " + id + " (providers." + id + " in the config file, or AUTOARR_PROVIDER_" + var +
+                  "_BASE_URL and the like)";
+        }
+        out += (out.empty() ? "" : ", or ") + how;
+    }
+    return out.empty() ? "install a provider plugin" : out;
 }
 
 std::string new_audit_id() {
@@ -71,8 +94,7 @@ AuditReport rules_audit(const connectors::Stack& stack, const RuleSet& rules, ro
         }
         if (!any_up) {
             r.mode_reason = "no language model is reachable (" + (why.empty() ? "no providers" : why) +
-                            "). To enable one: start Ollama (OLLAMA_URL, default http://127.0.0.1:11434) with "
-                            "the model in OLLAMA_MODEL pulled, or set CLAUDE_API_KEY.";
+                            "). To enable one: " + enable_hint(*router, options.explain.provider) + ".";
         } else {
             r.attempts.clear();
             r.enrichment.state = "running";

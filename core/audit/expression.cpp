@@ -1,10 +1,12 @@
 #include "audit/expression.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cmath>
 #include <cstring>
-#include <regex>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -78,40 +80,6 @@ std::string sab_category_path(const std::string& complete_dir, std::string dir) 
     return normalise_path(normalise_path(complete_dir) + "/" + dir);
 }
 
-struct Op {
-    int min_args;
-    int max_args;  // -1: any
-};
-
-const std::map<std::string, Op, std::less<>>& ops() {
-    static const std::map<std::string, Op, std::less<>> table = {
-        {"eq", {2, 2}},           {"ne", {2, 2}},
-        {"lt", {2, 2}},           {"le", {2, 2}},
-        {"gt", {2, 2}},           {"ge", {2, 2}},
-        {"and", {1, -1}},         {"or", {1, -1}},
-        {"not", {1, 1}},          {"on", {1, 1}},
-        {"off", {1, 1}},          {"empty", {1, 1}},
-        {"exists", {1, 1}},       {"in", {2, 2}},
-        {"contains", {2, 2}},     {"matches", {2, 2}},
-        {"lower", {1, 1}},        {"len", {1, 1}},
-        {"any", {3, 3}},          {"all", {3, 3}},
-        {"count", {3, 3}},        {"filter", {3, 3}},
-        {"map", {3, 3}},          {"sum", {1, 1}},
-        {"max", {1, 1}},          {"size", {1, 1}},
-        {"major", {1, 1}},        {"before_today", {1, 1}},
-        {"field", {2, 2}},        {"inside", {2, 2}},
-        {"top", {1, 1}},          {"abs", {1, 1}},
-        {"sab_cat_path", {2, 2}}, {"coalesce", {1, -1}},
-        {"if", {3, 3}},           {"let", {2, 2}},
-        {"is_ip", {1, 1}},        {"is_public_host", {1, 1}},
-        {"distinct", {1, 1}},     {"concat", {1, -1}},
-        {"lit", {1, 1}},          {"first", {1, 1}},
-        {"find", {3, 3}},         {"sab_category", {2, 2}},
-        {"remap", {3, 3}},        {"strip_suffix", {2, 2}},
-    };
-    return table;
-}
-
 Value path_value(std::string_view path, Scope& scope) {
     // "$root.a.b": root is a variable, or one of sab / sabver / app / arrs / docs / today / appname.
     std::string_view rest = path.substr(1);
@@ -168,25 +136,36 @@ Value path_value(std::string_view path, Scope& scope) {
     return cur;
 }
 
-const std::regex& cached_regex(const std::string& pattern) {
+// Patterns run on RE2 (decision 0016): matching takes time linear in the
+// text whatever the pattern, where std::regex backtracked (the long fuzz run
+// found "^0?{0,2}.+*......" taking minutes on 70 characters) and recursed
+// once per character. Errors are returned, never logged to stderr.
+std::unique_ptr<re2::RE2> compile_regex(std::string_view pattern) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    return std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+}
+
+const re2::RE2& cached_regex(const std::string& pattern) {
     // A rule set has a few dozen patterns; the bound only matters to a
     // process that loads rule files without end (the fuzz targets).
     constexpr std::size_t kMaxCached = 256;
-    thread_local std::map<std::string, std::regex> cache;
+    thread_local std::map<std::string, std::unique_ptr<re2::RE2>> cache;
     auto it = cache.find(pattern);
     if (it == cache.end()) {
         if (cache.size() >= kMaxCached) cache.clear();
-        it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+        it = cache.emplace(pattern, compile_regex(pattern)).first;
     }
-    return it->second;
+    return *it->second;
 }
 
-// Why std::regex must not be given this pattern, or "". Found by fuzzing:
-// libstdc++ reads a repetition count such as {99999999999999999999}, or a
-// back-reference such as \99999999999999999999, with signed overflow
-// (undefined behaviour), and nested counts make an automaton
-// of their product's size. Counts are capped at kMaxRepeat, their product
-// at kMaxRepeatProduct, the pattern at kMaxPatternBytes.
+// Why a pattern is refused before RE2 sees it, or "": longer than
+// kMaxPatternBytes, a repetition count above kMaxRepeat, counts whose product
+// passes kMaxRepeatProduct (nested counts build a program of that size), or
+// a back-reference of more than 3 digits. (These limits were found by
+// fuzzing std::regex, which read such numbers with signed overflow; RE2
+// refuses back-references and counts above 1000 itself, and they keep the
+// same clear messages.)
 std::string regex_problem(std::string_view pattern) {
     constexpr std::size_t kMaxPatternBytes = 1024;
     constexpr uint64_t kMaxRepeat = 1000, kMaxRepeatProduct = 10000;
@@ -225,7 +204,58 @@ std::string regex_problem(std::string_view pattern) {
     return {};
 }
 
-Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
+}  // namespace
+
+bool truthy(const Value& v) {
+    if (!v || v->is_null()) return false;
+    if (v->is_bool()) return v->get_bool();
+    if (v->is_int64()) return v->get_int64() != 0;
+    if (v->is_uint64()) return v->get_uint64() != 0;
+    if (v->is_double()) return v->get_double() != 0;
+    if (v->is_string()) {
+        std::string s(v->get_string());
+        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        return !(s.empty() || s == "0" || s == "false" || s == "no" || s == "off");
+    }
+    if (v->is_array()) return !v->get_array().empty();
+    return !v->get_object().empty();
+}
+
+std::optional<double> parse_size(std::string_view t) {
+    std::string s(t);
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    if (s.empty()) return std::nullopt;
+    double mult = 1;
+    char u = static_cast<char>(std::toupper(static_cast<unsigned char>(s.back())));
+    if (u == 'K' || u == 'M' || u == 'G' || u == 'T') {
+        mult = u == 'K' ? 1024.0 : u == 'M' ? 1048576.0 : u == 'G' ? 1073741824.0 : 1099511627776.0;
+        s.pop_back();
+    }
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || !end || *end) return std::nullopt;
+    return v * mult;
+}
+
+namespace {
+
+// One operator's evaluation: its name, its value (the argument array, or a
+// lone argument) and the scope. Arguments are evaluated on demand (arg), so
+// and/or/if/coalesce short-circuit and the binders bind before they evaluate.
+struct Call {
+    std::string_view op;
+    const json::value& raw;
+    const json::array& args;  // raw's elements; empty when raw is a lone argument
+    Scope& scope;
+    Value arg(std::size_t i) const { return evaluate(raw.is_array() ? args[i] : raw, scope); }
+};
+
+// any, all, count, filter, map, find: [list, variable, expression], the
+// expression evaluated with the variable bound to each element in turn.
+Value bind_loop(const Call& c) {
+    const std::string_view op = c.op;
+    const json::array& args = c.args;
+    Scope& scope = c.scope;
     Value list = evaluate(args[0], scope);
     const std::string var(args[1].as_string());
     const json::array* items = as_array(list);
@@ -269,38 +299,354 @@ Value bind_loop(const std::string& op, const json::array& args, Scope& scope) {
     return json::value(std::move(out));
 }
 
+Value op_lit(const Call& c) {
+    return Value::ref(&c.raw);  // not evaluated: {"lit": "$x"} is the text "$x"
+}
+
+Value op_and(const Call& c) {
+    for (const auto& a : c.args)
+        if (!truthy(evaluate(a, c.scope))) return json::value(false);
+    return json::value(true);
+}
+
+Value op_or(const Call& c) {
+    for (const auto& a : c.args)
+        if (truthy(evaluate(a, c.scope))) return json::value(true);
+    return json::value(false);
+}
+
+Value op_if(const Call& c) {
+    return truthy(c.arg(0)) ? c.arg(1) : c.arg(2);
+}
+
+Value op_let(const Call& c) {
+    std::vector<std::pair<std::string, std::optional<Value>>> saved;
+    for (const auto& kv : c.args[0].get_object()) {
+        std::string name(kv.key());
+        auto it = c.scope.vars.find(name);
+        saved.emplace_back(name, it == c.scope.vars.end() ? std::nullopt : std::optional<Value>(it->second));
+        if (Value v = evaluate(kv.value(), c.scope))
+            c.scope.vars[name] = v;
+        else
+            c.scope.vars.erase(name);
+    }
+    Value r = evaluate(c.args[1], c.scope);
+    for (auto& [name, v] : saved) {
+        if (v)
+            c.scope.vars[name] = *v;
+        else
+            c.scope.vars.erase(name);
+    }
+    return r;
+}
+
+Value op_coalesce(const Call& c) {
+    for (const auto& a : c.args)
+        if (Value v = evaluate(a, c.scope); v && !v->is_null()) return v;
+    return std::nullopt;
+}
+
+Value op_not(const Call& c) {
+    return json::value(!truthy(c.arg(0)));
+}
+
+Value op_on(const Call& c) {
+    return json::value(truthy(c.arg(0)));
+}
+
+Value op_off(const Call& c) {
+    Value v = c.arg(0);
+    return json::value(v.has_value() && !truthy(v));
+}
+
+Value op_exists(const Call& c) {
+    Value v = c.arg(0);
+    return json::value(v.has_value() && !v->is_null());
+}
+
+Value op_empty(const Call& c) {
+    Value v = c.arg(0);
+    return json::value(!v || v->is_null() || (v->is_string() && v->get_string().empty()) ||
+                       (v->is_array() && v->get_array().empty()) || (v->is_object() && v->get_object().empty()));
+}
+
+Value op_eq(const Call& c) {
+    return json::value(equal(c.arg(0), c.arg(1)));
+}
+
+Value op_ne(const Call& c) {
+    Value a = c.arg(0), b = c.arg(1);
+    return json::value(a.has_value() && !equal(a, b));
+}
+
+Value compare(const Call& c) {
+    auto a = number(c.arg(0)), b = number(c.arg(1));
+    if (!a || !b) return json::value(false);
+    bool r = c.op == "lt" ? *a < *b : c.op == "le" ? *a <= *b : c.op == "gt" ? *a > *b : *a >= *b;
+    return json::value(r);
+}
+
+Value op_in(const Call& c) {
+    Value x = c.arg(0);
+    Value list_value = c.arg(1);
+    const json::array* list = as_array(list_value);
+    if (!x || !list) return json::value(false);
+    for (const auto& e : *list)
+        if (equal(x, Value::ref(&e))) return json::value(true);
+    return json::value(false);
+}
+
+Value op_contains(const Call& c) {
+    Value within = c.arg(0), x = c.arg(1);
+    if (!within || !x) return json::value(false);
+    if (within->is_array()) {
+        for (const auto& e : within->get_array())
+            if (equal(Value::ref(&e), x)) return json::value(true);
+        return json::value(false);
+    }
+    auto cs = text(within), xs = text(x);
+    return json::value(cs && xs && cs->find(*xs) != std::string::npos);
+}
+
+Value op_matches(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s) return json::value(false);
+    const re2::RE2& re = cached_regex(std::string(c.args[1].get_string()));
+    return json::value(re.ok() && re2::RE2::PartialMatch(*s, re));
+}
+
+Value op_lower(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s) return std::nullopt;
+    std::transform(s->begin(), s->end(), s->begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return json::value(*s);
+}
+
+// [text, suffix]: the text without that ending (fix values)
+Value op_strip_suffix(const Call& c) {
+    auto s = text(c.arg(0)), suffix = text(c.arg(1));
+    if (!s || !suffix) return std::nullopt;
+    if (!suffix->empty() && s->size() >= suffix->size() && s->ends_with(*suffix)) s->resize(s->size() - suffix->size());
+    return json::value(*s);
+}
+
+Value op_len(const Call& c) {
+    Value v = c.arg(0);
+    if (!v) return std::nullopt;
+    if (v->is_string()) return json::value(static_cast<int64_t>(v->get_string().size()));
+    if (v->is_array()) return json::value(static_cast<int64_t>(v->get_array().size()));
+    return std::nullopt;
+}
+
+Value sum_or_max(const Call& c) {
+    Value list_value = c.arg(0);
+    const json::array* list = as_array(list_value);
+    if (!list) return std::nullopt;
+    double acc = c.op == "sum" ? 0 : -INFINITY;
+    for (const auto& e : *list)
+        if (auto n = number(Value::ref(&e))) acc = c.op == "sum" ? acc + *n : std::max(acc, *n);
+    if (c.op == "max" && acc == -INFINITY) return std::nullopt;
+    return json::value(acc);
+}
+
+Value op_size(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s) return std::nullopt;
+    auto n = parse_size(*s);
+    return n ? Value(json::value(*n)) : std::nullopt;
+}
+
+Value op_major(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s || s->empty() || !std::isdigit(static_cast<unsigned char>((*s)[0]))) return std::nullopt;
+    return json::value(static_cast<int64_t>(std::strtol(s->c_str(), nullptr, 10)));
+}
+
+Value op_before_today(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s || s->size() < 10) return json::value(false);
+    return json::value(s->substr(0, 10) < c.scope.today);
+}
+
+// *arr schema fields: [{"name": n, "value": v}, ...]
+Value op_field(const Call& c) {
+    Value fields_value = c.arg(0);
+    const json::array* fields = as_array(fields_value);
+    auto name = text(c.arg(1));
+    if (!fields || !name) return std::nullopt;
+    for (const auto& f : *fields)
+        if (f.is_object() && f.get_object().contains("name") && f.at("name") == json::value(*name)) {
+            const auto* v = f.get_object().if_contains("value");
+            return v ? fields_value.part(v) : Value();
+        }
+    return std::nullopt;
+}
+
+Value op_inside(const Call& c) {
+    auto child = text(c.arg(0)), parent = text(c.arg(1));
+    return json::value(child && parent && path_inside(*child, *parent));
+}
+
+Value op_top(const Call& c) {
+    auto p = text(c.arg(0));
+    if (!p) return std::nullopt;
+    return json::value(top_dir(*p));
+}
+
+Value op_abs(const Call& c) {
+    auto p = text(c.arg(0));
+    return json::value(p && !p->empty() && (*p)[0] == '/');
+}
+
+Value op_sab_cat_path(const Call& c) {
+    auto complete = text(c.arg(0)), dir = text(c.arg(1));
+    if (!complete) return std::nullopt;
+    return json::value(sab_category_path(*complete, dir.value_or("")));
+}
+
+// the SAB category object named x, if any
+Value op_sab_category(const Call& c) {
+    Value cats_value = c.arg(0);
+    const json::array* cats = as_array(cats_value);
+    auto name = text(c.arg(1));
+    if (!cats || !name) return std::nullopt;
+    for (const auto& cat : *cats)
+        if (cat.is_object() && cat.get_object().contains("name") && cat.at("name") == json::value(*name))
+            return cats_value.part(&cat);
+    return std::nullopt;
+}
+
+Value op_is_ip(const Call& c) {
+    auto s = text(c.arg(0));
+    boost::system::error_code ec;
+    if (s) boost::asio::ip::make_address(*s, ec);
+    return json::value(s && !ec);
+}
+
+// a dotted name or a public IP: reachable beyond a LAN / Docker network
+Value op_is_public_host(const Call& c) {
+    auto s = text(c.arg(0));
+    if (!s || s->empty()) return json::value(false);
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(*s, ec);
+    if (!ec) {
+        if (addr.is_loopback() || addr.is_unspecified()) return json::value(false);
+        if (addr.is_v4()) {
+            auto b = addr.to_v4().to_bytes();
+            bool priv = b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) ||
+                        (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xC0) == 64);
+            return json::value(!priv);
+        }
+        auto v6 = addr.to_v6();
+        return json::value(!(v6.is_link_local() || v6.is_site_local() || (v6.to_bytes()[0] & 0xFE) == 0xFC));
+    }
+    std::string h = *s;
+    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (h.find('.') == std::string::npos) return json::value(false);  // single-label: Docker/LAN name
+    for (const char* local : {".local", ".lan", ".home", ".internal", ".localhost", ".home.arpa"})
+        if (h.size() >= std::strlen(local) && h.compare(h.size() - std::strlen(local), std::string::npos, local) == 0)
+            return json::value(false);
+    return json::value(true);
+}
+
+Value op_distinct(const Call& c) {
+    Value list_value = c.arg(0);
+    const json::array* list = as_array(list_value);
+    if (!list) return std::nullopt;
+    json::array out;
+    for (const auto& e : *list) {
+        bool seen = false;
+        for (const auto& o : out) seen = seen || equal(Value::ref(&o), Value::ref(&e));
+        if (!seen) out.push_back(e);
+    }
+    return json::value(std::move(out));
+}
+
+// a remote path mapping: [path, remote prefix, local prefix]
+Value op_remap(const Call& c) {
+    auto p = text(c.arg(0)), from = text(c.arg(1)), to = text(c.arg(2));
+    if (!p) return std::nullopt;
+    if (!from || !to || !path_inside(*p, *from)) return json::value(*p);
+    std::string rest = normalise_path(*p).substr(normalise_path(*from).size());
+    return json::value(normalise_path(normalise_path(*to) + rest));
+}
+
+Value op_first(const Call& c) {
+    Value list_value = c.arg(0);
+    const json::array* list = as_array(list_value);
+    if (!list || list->empty()) return std::nullopt;
+    return list_value.part(&(*list)[0]);
+}
+
+Value op_concat(const Call& c) {
+    std::string out;
+    for (const auto& a : c.args)
+        if (auto s = text(evaluate(a, c.scope))) out += *s;
+    return json::value(out);
+}
+
+// The operators (docs/rules.md), like SQLite's sqlite3_api_routines: one row
+// per name with its arity (checked by validate() when a rule file loads) and
+// the function that evaluates it. A new operator is one row and one function.
+struct Op {
+    int min_args;
+    int max_args;  // -1: any
+    Value (*eval)(const Call&);
+};
+
+const std::map<std::string, Op, std::less<>>& ops() {
+    static const std::map<std::string, Op, std::less<>> table = {
+        {"eq", {2, 2, op_eq}},
+        {"ne", {2, 2, op_ne}},
+        {"lt", {2, 2, compare}},
+        {"le", {2, 2, compare}},
+        {"gt", {2, 2, compare}},
+        {"ge", {2, 2, compare}},
+        {"and", {1, -1, op_and}},
+        {"or", {1, -1, op_or}},
+        {"not", {1, 1, op_not}},
+        {"on", {1, 1, op_on}},
+        {"off", {1, 1, op_off}},
+        {"empty", {1, 1, op_empty}},
+        {"exists", {1, 1, op_exists}},
+        {"in", {2, 2, op_in}},
+        {"contains", {2, 2, op_contains}},
+        {"matches", {2, 2, op_matches}},
+        {"lower", {1, 1, op_lower}},
+        {"len", {1, 1, op_len}},
+        {"any", {3, 3, bind_loop}},
+        {"all", {3, 3, bind_loop}},
+        {"count", {3, 3, bind_loop}},
+        {"filter", {3, 3, bind_loop}},
+        {"map", {3, 3, bind_loop}},
+        {"sum", {1, 1, sum_or_max}},
+        {"max", {1, 1, sum_or_max}},
+        {"size", {1, 1, op_size}},
+        {"major", {1, 1, op_major}},
+        {"before_today", {1, 1, op_before_today}},
+        {"field", {2, 2, op_field}},
+        {"inside", {2, 2, op_inside}},
+        {"top", {1, 1, op_top}},
+        {"abs", {1, 1, op_abs}},
+        {"sab_cat_path", {2, 2, op_sab_cat_path}},
+        {"coalesce", {1, -1, op_coalesce}},
+        {"if", {3, 3, op_if}},
+        {"let", {2, 2, op_let}},
+        {"is_ip", {1, 1, op_is_ip}},
+        {"is_public_host", {1, 1, op_is_public_host}},
+        {"distinct", {1, 1, op_distinct}},
+        {"concat", {1, -1, op_concat}},
+        {"lit", {1, 1, op_lit}},
+        {"first", {1, 1, op_first}},
+        {"find", {3, 3, bind_loop}},
+        {"sab_category", {2, 2, op_sab_category}},
+        {"remap", {3, 3, op_remap}},
+        {"strip_suffix", {2, 2, op_strip_suffix}},
+    };
+    return table;
+}
+
 }  // namespace
-
-bool truthy(const Value& v) {
-    if (!v || v->is_null()) return false;
-    if (v->is_bool()) return v->get_bool();
-    if (v->is_int64()) return v->get_int64() != 0;
-    if (v->is_uint64()) return v->get_uint64() != 0;
-    if (v->is_double()) return v->get_double() != 0;
-    if (v->is_string()) {
-        std::string s(v->get_string());
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-        return !(s.empty() || s == "0" || s == "false" || s == "no" || s == "off");
-    }
-    if (v->is_array()) return !v->get_array().empty();
-    return !v->get_object().empty();
-}
-
-std::optional<double> parse_size(std::string_view t) {
-    std::string s(t);
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    if (s.empty()) return std::nullopt;
-    double mult = 1;
-    char u = static_cast<char>(std::toupper(static_cast<unsigned char>(s.back())));
-    if (u == 'K' || u == 'M' || u == 'G' || u == 'T') {
-        mult = u == 'K' ? 1024.0 : u == 'M' ? 1048576.0 : u == 'G' ? 1073741824.0 : 1099511627776.0;
-        s.pop_back();
-    }
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || !end || *end) return std::nullopt;
-    return v * mult;
-}
 
 void validate(const json::value& expr) {
     if (expr.is_string()) {
@@ -333,11 +679,8 @@ void validate(const json::value& expr) {
         if (!re.is_string()) throw std::invalid_argument("matches needs a literal regex");
         if (auto why = regex_problem(re.get_string()); !why.empty())
             throw std::invalid_argument("bad regex \"" + std::string(re.get_string()) + "\": it " + why);
-        try {
-            std::regex r(std::string(re.get_string()), std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            throw std::invalid_argument("bad regex \"" + std::string(re.get_string()) + "\": " + e.what());
-        }
+        if (const auto compiled = compile_regex(re.get_string()); !compiled->ok())
+            throw std::invalid_argument("bad regex \"" + std::string(re.get_string()) + "\": " + compiled->error());
     }
     if (name == "let") {
         if (!args.get_array()[0].is_object()) throw std::invalid_argument("let needs an object of bindings");
@@ -366,253 +709,12 @@ Value evaluate(const json::value& expr, Scope& scope) {
         return json::value(std::move(out));
     }
     if (!expr.is_object() || expr.get_object().size() != 1) return Value::ref(&expr);
-    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
     const auto& member = *expr.get_object().begin();
+    const auto it = ops().find(member.key());
+    if (it == ops().end()) return std::nullopt;  // validate() refuses it when the rule file loads
+    static const json::array no_args;
     const json::value& raw = member.value();
-    const std::string op(member.key());
-    if (op == "lit") return Value::ref(&raw);
-    static const json::array empty;
-    const json::array& args = raw.is_array() ? raw.get_array() : empty;
-    auto arg = [&](std::size_t i) -> Value { return evaluate(raw.is_array() ? args[i] : raw, scope); };
-
-    if (op == "any" || op == "all" || op == "count" || op == "filter" || op == "map" || op == "find")
-        return bind_loop(op, args, scope);
-    if (op == "and") {
-        for (const auto& a : args)
-            if (!truthy(evaluate(a, scope))) return json::value(false);
-        return json::value(true);
-    }
-    if (op == "or") {
-        for (const auto& a : args)
-            if (truthy(evaluate(a, scope))) return json::value(true);
-        return json::value(false);
-    }
-    if (op == "if") return truthy(arg(0)) ? arg(1) : arg(2);
-    if (op == "let") {
-        std::vector<std::pair<std::string, std::optional<Value>>> saved;
-        for (const auto& kv : args[0].get_object()) {
-            std::string name(kv.key());
-            auto it = scope.vars.find(name);
-            saved.emplace_back(name, it == scope.vars.end() ? std::nullopt : std::optional<Value>(it->second));
-            if (Value v = evaluate(kv.value(), scope))
-                scope.vars[name] = v;
-            else
-                scope.vars.erase(name);
-        }
-        Value r = evaluate(args[1], scope);
-        for (auto& [name, v] : saved) {
-            if (v)
-                scope.vars[name] = *v;
-            else
-                scope.vars.erase(name);
-        }
-        return r;
-    }
-    if (op == "coalesce") {
-        for (const auto& a : args)
-            if (Value v = evaluate(a, scope); v && !v->is_null()) return v;
-        return std::nullopt;
-    }
-    if (op == "not") return json::value(!truthy(arg(0)));
-    if (op == "on") return json::value(truthy(arg(0)));
-    if (op == "off") {
-        Value v = arg(0);
-        return json::value(v.has_value() && !truthy(v));
-    }
-    if (op == "exists") {
-        Value v = arg(0);
-        return json::value(v.has_value() && !v->is_null());
-    }
-    if (op == "empty") {
-        Value v = arg(0);
-        return json::value(!v || v->is_null() || (v->is_string() && v->get_string().empty()) ||
-                           (v->is_array() && v->get_array().empty()) || (v->is_object() && v->get_object().empty()));
-    }
-    if (op == "eq") return json::value(equal(arg(0), arg(1)));
-    if (op == "ne") {
-        Value a = arg(0), b = arg(1);
-        return json::value(a.has_value() && !equal(a, b));
-    }
-    if (op == "lt" || op == "le" || op == "gt" || op == "ge") {
-        auto a = number(arg(0)), b = number(arg(1));
-        if (!a || !b) return json::value(false);
-        bool r = op == "lt" ? *a < *b : op == "le" ? *a <= *b : op == "gt" ? *a > *b : *a >= *b;
-        return json::value(r);
-    }
-    if (op == "in") {
-        Value x = arg(0);
-        Value list_value = arg(1);
-        const json::array* list = as_array(list_value);
-        if (!x || !list) return json::value(false);
-        for (const auto& e : *list)
-            if (equal(x, Value::ref(&e))) return json::value(true);
-        return json::value(false);
-    }
-    if (op == "contains") {
-        Value c = arg(0), x = arg(1);
-        if (!c || !x) return json::value(false);
-        if (c->is_array()) {
-            for (const auto& e : c->get_array())
-                if (equal(Value::ref(&e), x)) return json::value(true);
-            return json::value(false);
-        }
-        auto cs = text(c), xs = text(x);
-        return json::value(cs && xs && cs->find(*xs) != std::string::npos);
-    }
-    if (op == "matches") {
-        auto s = text(arg(0));
-        if (!s) return json::value(false);
-        return json::value(std::regex_search(*s, cached_regex(std::string(args[1].get_string()))));
-    }
-    if (op == "lower") {
-        auto s = text(arg(0));
-        if (!s) return std::nullopt;
-        std::transform(s->begin(), s->end(), s->begin(), [](unsigned char c) { return std::tolower(c); });
-        return json::value(*s);
-    }
-    if (op == "strip_suffix") {  // [text, suffix]: the text without that ending (fix values)
-        auto s = text(arg(0)), suffix = text(arg(1));
-        if (!s || !suffix) return std::nullopt;
-        if (!suffix->empty() && s->size() >= suffix->size() && s->ends_with(*suffix))
-            s->resize(s->size() - suffix->size());
-        return json::value(*s);
-    }
-    if (op == "len") {
-        Value v = arg(0);
-        if (!v) return std::nullopt;
-        if (v->is_string()) return json::value(static_cast<int64_t>(v->get_string().size()));
-        if (v->is_array()) return json::value(static_cast<int64_t>(v->get_array().size()));
-        return std::nullopt;
-    }
-    if (op == "sum" || op == "max") {
-        Value list_value = arg(0);
-        const json::array* list = as_array(list_value);
-        if (!list) return std::nullopt;
-        double acc = op == "sum" ? 0 : -INFINITY;
-        for (const auto& e : *list)
-            if (auto n = number(Value::ref(&e))) acc = op == "sum" ? acc + *n : std::max(acc, *n);
-        if (op == "max" && acc == -INFINITY) return std::nullopt;
-        return json::value(acc);
-    }
-    if (op == "size") {
-        auto s = text(arg(0));
-        if (!s) return std::nullopt;
-        auto n = parse_size(*s);
-        return n ? Value(json::value(*n)) : std::nullopt;
-    }
-    if (op == "major") {
-        auto s = text(arg(0));
-        if (!s || s->empty() || !std::isdigit(static_cast<unsigned char>((*s)[0]))) return std::nullopt;
-        return json::value(static_cast<int64_t>(std::strtol(s->c_str(), nullptr, 10)));
-    }
-    if (op == "before_today") {
-        auto s = text(arg(0));
-        if (!s || s->size() < 10) return json::value(false);
-        return json::value(s->substr(0, 10) < scope.today);
-    }
-    if (op == "field") {  // *arr schema fields: [{"name": n, "value": v}, ...]
-        Value fields_value = arg(0);
-        const json::array* fields = as_array(fields_value);
-        auto name = text(arg(1));
-        if (!fields || !name) return std::nullopt;
-        for (const auto& f : *fields)
-            if (f.is_object() && f.get_object().contains("name") && f.at("name") == json::value(*name)) {
-                const auto* v = f.get_object().if_contains("value");
-                return v ? fields_value.part(v) : Value();
-            }
-        return std::nullopt;
-    }
-    if (op == "inside") {
-        auto c = text(arg(0)), p = text(arg(1));
-        return json::value(c && p && path_inside(*c, *p));
-    }
-    if (op == "top") {
-        auto p = text(arg(0));
-        if (!p) return std::nullopt;
-        return json::value(top_dir(*p));
-    }
-    if (op == "abs") {
-        auto p = text(arg(0));
-        return json::value(p && !p->empty() && (*p)[0] == '/');
-    }
-    if (op == "sab_cat_path") {
-        auto complete = text(arg(0)), dir = text(arg(1));
-        if (!complete) return std::nullopt;
-        return json::value(sab_category_path(*complete, dir.value_or("")));
-    }
-    if (op == "sab_category") {  // the SAB category object named x, if any
-        Value cats_value = arg(0);
-        const json::array* cats = as_array(cats_value);
-        auto name = text(arg(1));
-        if (!cats || !name) return std::nullopt;
-        for (const auto& c : *cats)
-            if (c.is_object() && c.get_object().contains("name") && c.at("name") == json::value(*name))
-                return cats_value.part(&c);
-        return std::nullopt;
-    }
-    if (op == "is_ip") {
-        auto s = text(arg(0));
-        boost::system::error_code ec;
-        if (s) boost::asio::ip::make_address(*s, ec);
-        return json::value(s && !ec);
-    }
-    if (op == "is_public_host") {  // a dotted name or a public IP: reachable beyond a LAN / Docker network
-        auto s = text(arg(0));
-        if (!s || s->empty()) return json::value(false);
-        boost::system::error_code ec;
-        auto addr = boost::asio::ip::make_address(*s, ec);
-        if (!ec) {
-            if (addr.is_loopback() || addr.is_unspecified()) return json::value(false);
-            if (addr.is_v4()) {
-                auto b = addr.to_v4().to_bytes();
-                bool priv = b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) ||
-                            (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xC0) == 64);
-                return json::value(!priv);
-            }
-            auto v6 = addr.to_v6();
-            return json::value(!(v6.is_link_local() || v6.is_site_local() || (v6.to_bytes()[0] & 0xFE) == 0xFC));
-        }
-        std::string h = *s;
-        std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (h.find('.') == std::string::npos) return json::value(false);  // single-label: Docker/LAN name
-        for (const char* local : {".local", ".lan", ".home", ".internal", ".localhost", ".home.arpa"})
-            if (h.size() >= std::strlen(local) &&
-                h.compare(h.size() - std::strlen(local), std::string::npos, local) == 0)
-                return json::value(false);
-        return json::value(true);
-    }
-    if (op == "distinct") {
-        Value list_value = arg(0);
-        const json::array* list = as_array(list_value);
-        if (!list) return std::nullopt;
-        json::array out;
-        for (const auto& e : *list) {
-            bool seen = false;
-            for (const auto& o : out) seen = seen || equal(Value::ref(&o), Value::ref(&e));
-            if (!seen) out.push_back(e);
-        }
-        return json::value(std::move(out));
-    }
-    if (op == "remap") {  // a remote path mapping: [path, remote prefix, local prefix]
-        auto p = text(arg(0)), from = text(arg(1)), to = text(arg(2));
-        if (!p) return std::nullopt;
-        if (!from || !to || !path_inside(*p, *from)) return json::value(*p);
-        std::string rest = normalise_path(*p).substr(normalise_path(*from).size());
-        return json::value(normalise_path(normalise_path(*to) + rest));
-    }
-    if (op == "first") {
-        Value list_value = arg(0);
-        const json::array* list = as_array(list_value);
-        if (!list || list->empty()) return std::nullopt;
-        return list_value.part(&(*list)[0]);
-    }
-    if (op == "concat") {
-        std::string out;
-        for (const auto& a : args)
-            if (auto s = text(evaluate(a, scope))) out += *s;
-        return json::value(out);
-    }
-    return std::nullopt;
+    return it->second.eval(Call{member.key(), raw, raw.is_array() ? raw.get_array() : no_args, scope});
 }
 
 }  // namespace autoarr::audit

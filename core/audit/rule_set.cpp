@@ -1,6 +1,5 @@
 #include "audit/rule_set.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -137,8 +136,7 @@ RuleSet load_rules(const std::filesystem::path& path) {
     return parse_rules(text, path.string());
 }
 
-std::filesystem::path default_rules_path() {
-    if (const char* env = std::getenv("AUTOARR_RULES"); env && *env) return env;
+std::filesystem::path installed_rules_path() {
     std::error_code ec;
     auto installed = util::executable_dir() / ".." / "share" / "autoarr" / "rules.json";
     if (std::filesystem::exists(installed, ec)) return installed.lexically_normal();

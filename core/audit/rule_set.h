@@ -42,9 +42,10 @@ struct RuleSet {
 RuleSet load_rules(const std::filesystem::path& path);
 RuleSet parse_rules(std::string_view text, const std::string& origin);
 
-// The shipped rule file: $AUTOARR_RULES, else <bindir>/../share/autoarr/rules.json,
-// else the source tree's copy (development builds).
-std::filesystem::path default_rules_path();
+// The shipped rule file: <bindir>/../share/autoarr/rules.json, else the source
+// tree's copy (development builds). Commands honour AUTOARR_RULES first
+// (app/default_paths.h).
+std::filesystem::path installed_rules_path();
 
 int severity_rank(std::string_view severity);  // critical 0 .. low 3, unknown 4
 // What a finding costs the health score (docs/audit.md): critical 25, high 10, medium 4, low 1.

@@ -27,6 +27,12 @@ namespace autoarr::fuzz {
         }                                                                                      \
     } while (0)
 
+// The finish reasons a provider may report (docs/payloads.md): ABI 1.0's
+// three, and ABI 1.1's tool_calls and content_filter.
+inline bool known_finish_reason(std::string_view r) {
+    return r == "stop" || r == "length" || r == "error" || r == "tool_calls" || r == "content_filter";
+}
+
 inline std::string_view as_text(const uint8_t* data, size_t size) {
     return {reinterpret_cast<const char*>(data), size};
 }

@@ -1,4 +1,4 @@
-// Ollama's NDJSON line splitter (plugins/common/http/line_splitter.cpp):
+// Ollama's NDJSON line splitter (lib/http/line_splitter.cpp):
 // however the network cuts the stream, the same lines come out, a line
 // longer than the limit is refused, and nothing is lost or invented.
 #include "fuzz_support.h"

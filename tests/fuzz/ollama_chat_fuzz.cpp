@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (int64_t num_ctx : {int64_t{0}, int64_t{4096}, chunk->prompt_tokens.value_or(1)})
             check_response(*chunk, num_ctx);
         const auto reason = ollama::normalise_finish_reason(chunk->done_reason);
-        FUZZ_CHECK(reason == "stop" || reason == "length" || reason == "error", "a known finish reason");
+        FUZZ_CHECK(fuzz::known_finish_reason(reason), "a known finish reason");
     }
     const auto max = ollama::parse_show_context_length(text);
     ollama::Settings settings;
