@@ -6,17 +6,15 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "json_object.h"
+#include "tool_functions.h"
+
 namespace autoarr::claude {
 namespace json = boost::json;
 
 namespace {
 
-json::object parse_object(std::string_view text, const char* what) {
-    json::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + " must be a JSON object");
-    return std::move(v.get_object());
-}
+using plugin_json::parse_object;
 
 const json::value* field(const json::object& o, std::string_view k) {
     return o.if_contains(k);
@@ -127,6 +125,30 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
         std::string role = str(m.get_object().if_contains("role"));
         const auto* content = m.get_object().if_contains("content");
         if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
+        const auto* calls = m.get_object().if_contains("tool_calls");
+        if (role == "assistant" && calls && calls->is_array() && !calls->get_array().empty()) {
+            // ABI 1.1: the calls the model made are tool_use blocks of its turn.
+            json::array blocks;
+            if (!content->get_string().empty()) blocks.push_back(json::object{{"type", "text"}, {"text", *content}});
+            for (auto& c : tools::parse_request_calls(*calls, "a message"))
+                blocks.push_back(json::object{
+                    {"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", std::move(c.arguments)}});
+            out.push_back(json::object{{"role", "assistant"}, {"content", std::move(blocks)}});
+            continue;
+        }
+        if (role == "tool") {
+            // Results go back as tool_result blocks of one user turn (the API
+            // wants every result of a turn in the next user message).
+            const auto* id = m.get_object().if_contains("tool_call_id");
+            if (!id || !id->is_string() || id->get_string().empty())
+                throw std::invalid_argument("a tool message needs \"tool_call_id\"");
+            json::object result{{"type", "tool_result"}, {"tool_use_id", *id}, {"content", *content}};
+            if (!out.empty() && out.back().at("role") == "user" && out.back().at("content").is_array())
+                out.back().at("content").as_array().push_back(std::move(result));
+            else
+                out.push_back(json::object{{"role", "user"}, {"content", json::array{std::move(result)}}});
+            continue;
+        }
         if (role == "system") {
             if (const auto* c = m.get_object().if_contains("cache"); c && c->is_bool() && c->get_bool())
                 cache_system = true;
@@ -135,7 +157,7 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
             out.push_back(json::object{{"role", role}, {"content", content->get_string()}});
         } else {
             throw std::invalid_argument("message role \"" + role +
-                                        "\" is not supported by the Messages API (only system, user, assistant)");
+                                        "\" is not supported by the Messages API (only system, user, assistant, tool)");
         }
     }
     if (out.empty()) throw std::invalid_argument("\"messages\" needs at least one user or assistant message");
@@ -174,6 +196,27 @@ MessagesBody messages_body(std::string_view request_json, const Settings& s, boo
     if (const auto* o = req.if_contains("options"); o && o->is_object())
         for (const char* k : {"top_p", "top_k"})
             if (const auto* v = o->get_object().if_contains(k)) body[k] = *v;
+    if (const auto* t = req.if_contains("tools"); t && !t->is_null()) {
+        json::array mapped;
+        for (auto& tool : tools::parse_tools(*t)) {
+            json::object o{{"name", tool.name}, {"input_schema", std::move(tool.parameters)}};
+            if (!tool.description.empty()) o["description"] = tool.description;
+            mapped.push_back(std::move(o));
+        }
+        if (!mapped.empty()) body["tools"] = std::move(mapped);
+    }
+    if (const auto* c = req.if_contains("tool_choice"); c && !c->is_null()) {
+        json::object choice;
+        if (c->is_string() && (c->get_string() == "auto" || c->get_string() == "none"))
+            choice = {{"type", *c}};
+        else if (c->is_string() && c->get_string() == "required")
+            choice = {{"type", "any"}};
+        else if (c->is_object() && c->get_object().contains("name") && c->at("name").is_string())
+            choice = {{"type", "tool"}, {"name", c->at("name")}};
+        else
+            throw std::invalid_argument("\"tool_choice\" must be \"auto\", \"none\", \"required\" or {\"name\": ...}");
+        body["tool_choice"] = std::move(choice);
+    }
     if (stream) body["stream"] = true;
     return {json::serialize(body), std::move(model)};
 }
@@ -197,9 +240,19 @@ std::optional<Message> parse_message(std::string_view body) {
     if (str(field(o, "type")) != "message") return std::nullopt;
     Message m;
     if (const auto* c = o.if_contains("content"); c && c->is_array())
-        for (const auto& b : c->get_array())
-            if (b.is_object() && str(b.get_object().if_contains("type")) == "text")
-                m.text += str(b.get_object().if_contains("text"));
+        for (const auto& b : c->get_array()) {
+            if (!b.is_object()) continue;
+            const std::string type = str(b.get_object().if_contains("type"));
+            if (type == "text") m.text += str(b.get_object().if_contains("text"));
+            if (type == "tool_use") {
+                const auto* input = b.get_object().if_contains("input");
+                m.tool_calls.push_back(
+                    tools::call_object(static_cast<int64_t>(m.tool_calls.size()), str(b.get_object().if_contains("id")),
+                                       str(b.get_object().if_contains("name")),
+                                       input && input->is_object() ? input->get_object() : json::object{}));
+            }
+        }
+    m.id = str(field(o, "id"));
     m.model = str(field(o, "model"));
     m.stop_reason = str(field(o, "stop_reason"));
     if (const auto* ss = o.if_contains("stop_sequence"); ss && ss->is_string())
@@ -210,8 +263,9 @@ std::optional<Message> parse_message(std::string_view body) {
 
 std::string normalise_stop_reason(std::string_view r) {
     if (r == "max_tokens" || r == "model_context_window_exceeded") return "length";
-    if (r == "refusal") return "error";
-    return "stop";  // end_turn, stop_sequence, tool_use, pause_turn
+    if (r == "refusal") return "content_filter";  // ABI 1.1; the model declined for safety reasons
+    if (r == "tool_use") return "tool_calls";     // ABI 1.1
+    return "stop";                                // end_turn, stop_sequence, pause_turn
 }
 
 namespace {
@@ -233,6 +287,8 @@ json::object response_object(const Message& m, const std::string& fallback_model
     o["finish_reason"] = normalise_stop_reason(m.stop_reason);
     o["raw_finish_reason"] = m.stop_reason;
     if (m.stop_sequence) o["stop_sequence"] = *m.stop_sequence;
+    if (!m.tool_calls.empty()) o["tool_calls"] = json::array(m.tool_calls.begin(), m.tool_calls.end());
+    if (!m.id.empty()) o["request_id"] = m.id;
     return o;
 }
 
@@ -266,81 +322,6 @@ ApiError parse_error(std::string_view body) {
     return e;
 }
 
-std::optional<int64_t> retry_after_ms(const std::string* ms, const std::string* secs, int64_t now_epoch) {
-    auto honour = [](double seconds) -> std::optional<int64_t> {
-        // Rounded up (found by fuzzing: "retry-after-ms: 0.5" gave 0, "retry at once").
-        if (seconds > 0 && seconds <= 60) return static_cast<int64_t>(std::ceil(seconds * 1000));
-        return std::nullopt;
-    };
-    if (ms) {
-        try {
-            std::size_t used = 0;
-            double v = std::stod(*ms, &used);
-            if (used == ms->size()) return honour(v / 1000.0);
-        } catch (...) {
-        }
-    }
-    if (secs) {
-        try {
-            std::size_t used = 0;
-            double v = std::stod(*secs, &used);
-            if (used == secs->size()) return honour(v);
-        } catch (...) {
-        }
-        std::tm tm{};
-        if (strptime(secs->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return honour(double(timegm(&tm) - now_epoch));
-    }
-    return std::nullopt;
-}
-
-bool SseDecoder::line_done(const EventFn& on_event) {
-    if (line_.empty()) {  // blank line: dispatch
-        bool go_on = true;
-        if (has_data_) go_on = on_event(event_.empty() ? std::string_view("message") : std::string_view(event_), data_);
-        event_.clear();
-        data_.clear();
-        has_data_ = false;
-        return go_on;
-    }
-    if (line_[0] != ':') {
-        auto colon = line_.find(':');
-        std::string_view name = std::string_view(line_).substr(0, colon);
-        std::string_view value;
-        if (colon != std::string::npos) {
-            value = std::string_view(line_).substr(colon + 1);
-            if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-        }
-        if (name == "event")
-            event_ = std::string(value);
-        else if (name == "data") {
-            if (has_data_) data_ += '\n';
-            data_ += value;
-            has_data_ = true;
-        }
-        // id, retry and unknown fields are ignored
-    }
-    line_.clear();
-    return true;
-}
-
-bool SseDecoder::feed(std::string_view bytes, const EventFn& on_event) {
-    for (char c : bytes) {
-        if (pending_cr_) {
-            pending_cr_ = false;
-            if (c == '\n') continue;  // CRLF: the CR already ended the line
-        }
-        if (c == '\r') {
-            pending_cr_ = true;
-            if (!line_done(on_event)) return false;
-        } else if (c == '\n') {
-            if (!line_done(on_event)) return false;
-        } else {
-            line_ += c;
-        }
-    }
-    return true;
-}
-
 std::string StreamAssembler::apply(std::string_view event, std::string_view data) {
     json::error_code ec;
     json::value v = json::parse(data, ec);
@@ -358,18 +339,28 @@ std::string StreamAssembler::apply(std::string_view event, std::string_view data
         started = true;
         if (const auto* m = o.if_contains("message"); m && m->is_object()) {
             message.model = str(m->get_object().if_contains("model"));
+            message.id = str(m->get_object().if_contains("id"));
             read_usage(m->get_object().if_contains("usage"), message.usage);
         }
     } else if (event == "content_block_start") {
         const auto* idx = o.if_contains("index");
         const auto* block = o.if_contains("content_block");
-        if (idx && idx->is_int64() && block && block->is_object())
+        if (idx && idx->is_int64() && block && block->is_object()) {
             block_types[idx->get_int64()] = str(block->get_object().if_contains("type"));
+            if (block_types[idx->get_int64()] == "tool_use")
+                tool_blocks[idx->get_int64()] = {str(block->get_object().if_contains("id")),
+                                                 str(block->get_object().if_contains("name")), ""};
+        }
     } else if (event == "content_block_delta") {
         const auto* idx = o.if_contains("index");
         const auto* delta = o.if_contains("delta");
         if (!idx || !idx->is_int64() || !delta || !delta->is_object()) return {};
         auto it = block_types.find(idx->get_int64());
+        if (it != block_types.end() && it->second == "tool_use" &&
+            str(delta->get_object().if_contains("type")) == "input_json_delta") {
+            tool_blocks[idx->get_int64()].input += str(delta->get_object().if_contains("partial_json"));
+            return {};
+        }
         if (it == block_types.end() || it->second != "text") return {};  // thinking etc.
         if (str(delta->get_object().if_contains("type")) != "text_delta") return {};
         std::string text = str(delta->get_object().if_contains("text"));
@@ -385,8 +376,24 @@ std::string StreamAssembler::apply(std::string_view event, std::string_view data
         read_usage(o.if_contains("usage"), message.usage);
     } else if (event == "message_stop") {
         complete = true;
+    } else if (event == "content_block_stop") {
+        // A tool_use block is whole: its input fragments must make one JSON object.
+        const auto* idx = o.if_contains("index");
+        auto tb = idx && idx->is_int64() ? tool_blocks.find(idx->get_int64()) : tool_blocks.end();
+        if (tb != tool_blocks.end()) {
+            json::error_code ec2;
+            json::value input = json::parse(tb->second.input.empty() ? "{}" : tb->second.input, ec2);
+            if (ec2 || !input.is_object()) {
+                malformed = "tool_use block \"" + tb->second.name + "\" has input that is not a JSON object";
+                return {};
+            }
+            message.tool_calls.push_back(tools::call_object(static_cast<int64_t>(message.tool_calls.size()),
+                                                            tb->second.id, tb->second.name,
+                                                            std::move(input.get_object())));
+            tool_blocks.erase(tb);
+        }
     }
-    // ping, content_block_stop and unknown events: nothing to do
+    // ping and unknown events: nothing to do
     return {};
 }
 

@@ -9,6 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "http/retry_after.h"
+#include "http/sse_decoder.h"
 
 namespace autoarr::claude {
 
@@ -69,10 +73,12 @@ struct Message {
     std::string stop_reason;  // raw
     std::optional<std::string> stop_sequence;
     Usage usage;
+    std::string id;                               // "msg_...": the answer's request id
+    std::vector<boost::json::object> tool_calls;  // ABI 1.1: tool_use blocks, as the host receives them
 };
 
 std::optional<Message> parse_message(std::string_view body);
-std::string normalise_stop_reason(std::string_view raw);  // stop | length | error
+std::string normalise_stop_reason(std::string_view raw);  // stop | length | tool_calls | content_filter
 // autoarr.chat_response/1, as an object and as text.
 boost::json::object response_object(const Message& m, const std::string& fallback_model);
 std::string chat_response(const Message& m, const std::string& fallback_model);
@@ -86,35 +92,22 @@ struct ApiError {
 };
 ApiError parse_error(std::string_view body);
 
-// retry-after-ms, else retry-after (seconds or HTTP-date), honoured only when
-// 0 < value <= 60 s, as the Python SDK does. now_epoch is the current Unix time.
-std::optional<int64_t> retry_after_ms(const std::string* retry_after_ms_header, const std::string* retry_after_header,
-                                      int64_t now_epoch);
+// retry-after-ms, else retry-after: the neutral reading (lib/http/retry_after.h).
+using http::retry_after_ms;
 
-// Server-sent events: splits on blank lines (LF, CRLF or CR line ends),
-// joins multiple data lines with LF, ignores comments and id/retry fields.
-class SseDecoder {
-public:
-    using EventFn = std::function<bool(std::string_view event, std::string_view data)>;
-    // Returns false when on_event returned false.
-    bool feed(std::string_view bytes, const EventFn& on_event);
-    // At end of stream: true when nothing was left half-received.
-    bool clean_end() const { return line_.empty() && data_.empty() && event_.empty(); }
-
-private:
-    bool line_done(const EventFn& on_event);
-    std::string line_;
-    std::string event_;
-    std::string data_;
-    bool has_data_ = false;
-    bool pending_cr_ = false;
-};
+// The SSE decoder is the neutral one (lib/http/sse_decoder.h).
+using SseDecoder = http::SseDecoder;
 
 // Applies one streamed event to the message being assembled. Returns the
 // text to emit (possibly empty). Sets error/complete as the events say.
 struct StreamAssembler {
     Message message;
     std::map<int64_t, std::string> block_types;
+    // A tool_use block being streamed: its id and name, and input_json_delta fragments.
+    struct ToolBlock {
+        std::string id, name, input;
+    };
+    std::map<int64_t, ToolBlock> tool_blocks;
     bool started = false;
     bool complete = false;
     std::optional<ApiError> error;

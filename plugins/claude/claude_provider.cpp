@@ -12,7 +12,7 @@
 
 #include "claude_protocol.h"
 #include "http/client.h"
-#include "http/provider_glue.h"
+#include "provider_glue.h"
 
 namespace {
 
@@ -121,7 +121,7 @@ public:
     sdk::Capabilities capabilities() const override {
         // A schema is honoured: by structured outputs, else in the system prompt.
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
-                    AUTOARR_CAP_LIST_MODELS,
+                    AUTOARR_CAP_LIST_MODELS | AUTOARR_CAP_TOOLS,
                 0};
     }
 
@@ -158,13 +158,7 @@ public:
         require_key();
         for (int attempt = 0;; ++attempt) {
             const auto [body, model] = build_body(request, false);
-            http::CancelLink link(call);
-            std::pair<http::ResponseHead, std::string> r;
-            try {
-                r = client_.fetch(post(body), http::deadline_for(call, s_.timeout_s), &link.handle, max_answer_bytes_);
-            } catch (const http::HttpError& e) {
-                throw http::transport_error(e, "claude");
-            }
+            auto r = http::fetch_for_call(client_, post(body), call, s_.timeout_s, max_answer_bytes_, "claude");
             if (attempt == 0 && refused_structured(r.first.status, r.second, body, model)) continue;
             if (r.first.status != 200) throw api_error(r.first.status, r.second, r.first);
             return message_response(r.second, model);
@@ -252,6 +246,8 @@ public:
         if (!assembler.complete)
             throw Error(AUTOARR_ERR_INVALID_RESPONSE, "claude: the stream ended without message_stop (incomplete)", 200,
                         -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
+        for (const auto& tool_call : assembler.message.tool_calls)
+            if (!out.tool_call(json::serialize(tool_call))) return true;  // stopped: the helper returns CANCELLED
         out.usage(claude::usage_json(assembler.message.usage));
         json::object done = claude::response_object(assembler.message, model);
         done.erase("content");
@@ -278,27 +274,13 @@ private:
         return {{"x-api-key", key_}, {"anthropic-version", s_.anthropic_version}, {"accept", "application/json"}};
     }
 
-    http::Request post(const std::string& body) const {
-        http::Request r;
-        r.method = "POST";
-        r.target = "/v1/messages";
-        r.headers = auth_headers();
-        r.headers.push_back({"content-type", "application/json"});
-        r.body = body;
-        return r;
-    }
+    http::Request post(const std::string& body) const { return http::json_post("/v1/messages", body, auth_headers()); }
 
     std::pair<http::ResponseHead, std::string> get(const std::string& target, const sdk::Call& call) {
         http::Request r;
         r.target = target;
         r.headers = auth_headers();
-        http::CancelLink link(call);
-        std::pair<http::ResponseHead, std::string> res;
-        try {
-            res = client_.fetch(r, http::deadline_for(call, s_.health_timeout_s), &link.handle, 8 * 1024 * 1024);
-        } catch (const http::HttpError& e) {
-            throw http::transport_error(e, "claude");
-        }
+        auto res = http::fetch_for_call(client_, r, call, s_.health_timeout_s, 8 * 1024 * 1024, "claude");
         if (res.first.status != 200) throw api_error(res.first.status, res.second, res.first);
         return res;
     }

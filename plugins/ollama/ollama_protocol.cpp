@@ -1,7 +1,10 @@
 #include "ollama_protocol.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
+
+#include "tool_functions.h"
 
 namespace autoarr::ollama {
 namespace json = boost::json;
@@ -92,18 +95,43 @@ ChatBody chat_body(std::string_view request_json, const Settings& settings, bool
     if (!msgs || !msgs->is_array() || msgs->get_array().empty())
         throw std::invalid_argument("\"messages\" must be a non-empty array");
     json::array out(sp);
+    std::map<std::string, std::string> call_names;  // tool_call_id -> the tool's name (Ollama answers by name)
     for (const auto& m : msgs->get_array()) {
         if (!m.is_object()) throw std::invalid_argument("every message must be an object");
         const auto* role = m.get_object().if_contains("role");
         const auto* content = m.get_object().if_contains("content");
         if (!role || !role->is_string()) throw std::invalid_argument("every message needs a string \"role\"");
         std::string r(role->get_string());
-        if (r != "system" && r != "user" && r != "assistant")
-            throw std::invalid_argument("message role \"" + r + "\" is not system, user or assistant");
+        if (r != "system" && r != "user" && r != "assistant" && r != "tool")
+            throw std::invalid_argument("message role \"" + r + "\" is not system, user, assistant or tool");
         if (!content || !content->is_string()) throw std::invalid_argument("every message needs a string \"content\"");
-        out.push_back(json::object({{"role", r}, {"content", content->get_string()}}, sp));
+        json::object msg({{"role", r}, {"content", content->get_string()}}, sp);
+        if (const auto* calls = m.get_object().if_contains("tool_calls"); calls && calls->is_array()) {
+            json::array mapped(sp);
+            for (auto& c : tools::parse_request_calls(*calls, "a message")) {
+                call_names[std::string(c.id)] = std::string(c.name);
+                mapped.push_back(
+                    json::object{{"function", json::object{{"name", c.name}, {"arguments", std::move(c.arguments)}}}});
+            }
+            msg["tool_calls"] = std::move(mapped);
+        }
+        if (r == "tool") {
+            const auto* id = m.get_object().if_contains("tool_call_id");
+            auto it = id && id->is_string() ? call_names.find(std::string(id->get_string())) : call_names.end();
+            if (it == call_names.end())
+                throw std::invalid_argument("a tool message's \"tool_call_id\" must name a call of an earlier message");
+            msg["tool_name"] = it->second;
+        }
+        out.push_back(std::move(msg));
     }
     body["messages"] = std::move(out);
+    if (const auto* t = req.if_contains("tools"); t && !t->is_null()) {
+        const auto* choice = req.if_contains("tool_choice");
+        const bool none = choice && choice->is_string() && choice->get_string() == "none";
+        if (choice && !choice->is_null() && !none && !(choice->is_string() && choice->get_string() == "auto"))
+            throw std::invalid_argument("\"tool_choice\": Ollama cannot force a tool call; use \"auto\" or \"none\"");
+        if (!none && t->is_array() && !t->get_array().empty()) body["tools"] = tools::as_functions(*t);
+    }
     body["stream"] = stream;
     if (const auto* f = req.if_contains("format"); f && !f->is_null()) {
         if (f->is_string() && f->get_string() == "json")
@@ -154,9 +182,25 @@ std::optional<ChatChunk> parse_chat_chunk(std::string_view text) {
         c.error = e->is_string() ? std::string(e->get_string()) : json::serialize(*e);
         return c;
     }
-    if (const auto* m = o.if_contains("message"); m && m->is_object())
+    if (const auto* m = o.if_contains("message"); m && m->is_object()) {
         if (const auto* content = m->get_object().if_contains("content"); content && content->is_string())
             c.content = std::string(content->get_string());
+        if (const auto* calls = m->get_object().if_contains("tool_calls"); calls && calls->is_array()) {
+            for (const auto& call : calls->get_array()) {
+                const auto* fn = call.is_object() ? call.get_object().if_contains("function") : nullptr;
+                if (!fn || !fn->is_object()) continue;
+                const auto& f = fn->get_object();
+                const auto* name = f.if_contains("name");
+                const auto* args = f.if_contains("arguments");
+                const auto* id = call.get_object().if_contains("id");
+                const auto n = static_cast<int64_t>(c.tool_calls.size());
+                c.tool_calls.push_back(tools::call_object(
+                    n, id && id->is_string() ? std::string(id->get_string()) : std::string(),  // named later
+                    name && name->is_string() ? std::string(name->get_string()) : std::string(),
+                    args && args->is_object() ? json::object(args->get_object()) : json::object{}));
+            }
+        }
+    }
     if (const auto* r = o.if_contains("response"); r && r->is_string()) c.content = std::string(r->get_string());
     if (const auto* d = o.if_contains("done"); d && d->is_bool()) c.done = d->get_bool();
     if (const auto* dr = o.if_contains("done_reason"); dr && dr->is_string())
@@ -199,15 +243,25 @@ std::optional<int64_t> parse_show_context_length(std::string_view body) {
     return static_cast<int64_t>(n);
 }
 
-json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model,
-                             int64_t num_ctx) {
+json::object response_object(const std::string& content, const ChatChunk& f, const std::string& model, int64_t num_ctx,
+                             const std::vector<json::object>& tool_calls) {
     json::object o;
     o["content"] = content;
     o["model"] = f.model.empty() ? model : f.model;
     o["usage"] = usage_object(f, num_ctx);
-    o["finish_reason"] = normalise_finish_reason(f.done_reason);
+    // Ollama says "stop" after tool calls too; the payload says what happened.
+    o["finish_reason"] = tool_calls.empty() ? normalise_finish_reason(f.done_reason) : "tool_calls";
     o["raw_finish_reason"] = f.done_reason;
+    if (!tool_calls.empty()) {
+        json::array calls(tool_calls.begin(), tool_calls.end());
+        for (auto& c : calls) name_call(c.as_object());
+        o["tool_calls"] = std::move(calls);
+    }
     return o;
+}
+
+void name_call(json::object& call) {
+    if (call.at("id").as_string().empty()) call["id"] = "call_" + std::to_string(call.at("index").to_number<int64_t>());
 }
 
 std::string chat_response(const std::string& content, const ChatChunk& f, const std::string& model, int64_t num_ctx) {

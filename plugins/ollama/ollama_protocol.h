@@ -65,6 +65,9 @@ struct ChatChunk {
     std::optional<int64_t> cached_tokens;  // prompt_eval_cached_count (newer releases)
     std::string model;
     std::optional<std::string> error;  // an {"error": "..."} object
+    // ABI 1.1: message.tool_calls, whole (Ollama sends each call in one chunk),
+    // as the host receives them: {"index", "id", "name", "arguments": {...}}.
+    std::vector<boost::json::object> tool_calls;
 };
 
 // One NDJSON line or a whole non-streamed body. nullopt when not a JSON object.
@@ -74,8 +77,11 @@ std::optional<ChatChunk> parse_chat_chunk(std::string_view text);
 std::string normalise_finish_reason(std::string_view done_reason);
 
 // autoarr.chat_response/1 from the final state, as an object and as text.
+// Older Ollama releases give tool calls no id: "call_<index>" then.
+void name_call(boost::json::object& call);
+// `tool_calls`: every call the answer made (a stream's come in earlier chunks).
 boost::json::object response_object(const std::string& content, const ChatChunk& final_chunk, const std::string& model,
-                                    int64_t num_ctx = 0);
+                                    int64_t num_ctx = 0, const std::vector<boost::json::object>& tool_calls = {});
 std::string chat_response(const std::string& content, const ChatChunk& final_chunk, const std::string& model,
                           int64_t num_ctx = 0);
 // usage carries "context_window" when num_ctx > 0 (the window in effect).

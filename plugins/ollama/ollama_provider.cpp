@@ -11,8 +11,8 @@
 
 #include "http/client.h"
 #include "http/line_splitter.h"
-#include "http/provider_glue.h"
 #include "ollama_protocol.h"
+#include "provider_glue.h"
 
 namespace {
 
@@ -71,7 +71,7 @@ public:
 
     sdk::Capabilities capabilities() const override {
         return {AUTOARR_CAP_STREAMING | AUTOARR_CAP_JSON_MODE | AUTOARR_CAP_JSON_SCHEMA | AUTOARR_CAP_THREAD_SAFE |
-                    AUTOARR_CAP_LIST_MODELS,
+                    AUTOARR_CAP_LIST_MODELS | AUTOARR_CAP_TOOLS,
                 0};
     }
 
@@ -130,7 +130,7 @@ public:
                 throw Error(AUTOARR_ERR_INVALID_RESPONSE, "ollama: the answer has no done:true (incomplete)", 200, -1,
                             AUTOARR_ERROR_FLAG_INCOMPLETE);
             throw_if_cut(*chunk, num_ctx);
-            return ollama::chat_response(chunk->content, *chunk, model, num_ctx);
+            return json::serialize(ollama::response_object(chunk->content, *chunk, model, num_ctx, chunk->tool_calls));
         }
     }
 
@@ -164,8 +164,10 @@ public:
                         (st.splitter.pending().empty() ? std::string(")") : std::string(", cut inside a line)")),
                     200, -1, AUTOARR_ERROR_FLAG_INCOMPLETE);
             throw_if_cut(*st.final_chunk, num_ctx);
+            for (const auto& tool_call : st.tool_calls)
+                if (!out.tool_call(json::serialize(tool_call))) return;  // stopped: the helper returns CANCELLED
             out.usage(ollama::usage_json(*st.final_chunk, num_ctx));
-            json::object done = ollama::response_object("", *st.final_chunk, model, num_ctx);
+            json::object done = ollama::response_object("", *st.final_chunk, model, num_ctx, st.tool_calls);
             done.erase("content");
             out.done(json::serialize(done));
             return;
@@ -180,7 +182,8 @@ private:
         std::optional<std::string> error;
         std::optional<std::string> bad_line;
         std::optional<ollama::ChatChunk> final_chunk;
-        std::size_t received = 0;  // body bytes of a 200 answer, against max_answer_bytes_
+        std::vector<boost::json::object> tool_calls;  // ABI 1.1: from every chunk, delivered at the end
+        std::size_t received = 0;                     // body bytes of a 200 answer, against max_answer_bytes_
         bool stopped = false;
         bool too_large = false;
     };
@@ -193,12 +196,8 @@ private:
     }
 
     static http::Request post(std::string target, std::string body) {
-        http::Request r;
-        r.method = "POST";
-        r.target = std::move(target);
-        r.headers = {{"content-type", "application/json"}, {"accept", "application/x-ndjson, application/json"}};
-        r.body = std::move(body);
-        return r;
+        return http::json_post(std::move(target), std::move(body),
+                               {{"accept", "application/x-ndjson, application/json"}});
     }
 
     ollama::ChatBody build_body(const sdk::Call& call, std::string_view request, bool stream) {
@@ -292,6 +291,11 @@ private:
             if (!chunk->content.empty() && !out.text(chunk->content)) {
                 st.stopped = true;
                 return false;
+            }
+            for (auto& call : chunk->tool_calls) {
+                call["index"] = static_cast<int64_t>(st.tool_calls.size());  // numbered across the whole stream
+                ollama::name_call(call);
+                st.tool_calls.push_back(std::move(call));
             }
             if (chunk->done) st.final_chunk = std::move(*chunk);
             return true;

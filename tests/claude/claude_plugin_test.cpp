@@ -97,9 +97,10 @@ TEST_F(ClaudeTest, SendsTheRequiredHeadersAndBody) {
 
 TEST_F(ClaudeTest, OtherRolesAreRejectedNotDropped) {
     std::string out;
-    auto st = complete(*make(), out, R"({"messages":[{"role":"tool","content":"x"},{"role":"user","content":"hi"}]})");
+    auto st =
+        complete(*make(), out, R"({"messages":[{"role":"function","content":"x"},{"role":"user","content":"hi"}]})");
     EXPECT_EQ(st.code, AUTOARR_ERR_INVALID_ARGUMENT);
-    EXPECT_NE(st.message.find("role \"tool\""), std::string::npos);
+    EXPECT_NE(st.message.find("role \"function\""), std::string::npos);
     EXPECT_TRUE(server_->requests().empty());
 }
 

@@ -79,7 +79,8 @@ TEST(ClaudeProtocol, StopReasons) {
     EXPECT_EQ(normalise_stop_reason("stop_sequence"), "stop");
     EXPECT_EQ(normalise_stop_reason("max_tokens"), "length");
     EXPECT_EQ(normalise_stop_reason("model_context_window_exceeded"), "length");
-    EXPECT_EQ(normalise_stop_reason("refusal"), "error");
+    EXPECT_EQ(normalise_stop_reason("refusal"), "content_filter");  // ABI 1.1
+    EXPECT_EQ(normalise_stop_reason("tool_use"), "tool_calls");
 }
 
 TEST(ClaudeProtocol, FormatAsksForJsonInTheSystemPrompt) {
@@ -119,6 +120,71 @@ TEST(ClaudeProtocol, WhichModelsHaveStructuredOutputs) {
                                                R"("message":"output_config.format: not supported for this model"}})"));
     EXPECT_FALSE(structured_output_refused(400, R"({"error":{"message":"max_tokens: too large"}})"));
     EXPECT_FALSE(structured_output_refused(500, "output_config"));
+}
+
+// ABI 1.1 tools in the Messages API's shapes: tools with input_schema,
+// tool_choice types, tool_use blocks out, tool_result blocks back in one user
+// turn, and a streamed tool_use's input_json_delta fragments put together.
+TEST(ClaudeProtocol, ToolsMapToTheMessagesApi) {
+    Settings s;
+    auto body =
+        json::parse(messages_body(R"({"messages":[{"role":"user","content":"check it"},)"
+                                  R"({"role":"assistant","content":"Let me look.","tool_calls":[)"
+                                  R"({"id":"toolu_1","name":"get_config","arguments":{"app":"sabnzbd"}},)"
+                                  R"({"id":"toolu_2","name":"get_config","arguments":{"app":"sonarr"}}]},)"
+                                  R"({"role":"tool","tool_call_id":"toolu_1","content":"port 8080"},)"
+                                  R"({"role":"tool","tool_call_id":"toolu_2","content":"port 8989"}],)"
+                                  R"("tools":[{"name":"get_config","description":"d","parameters":{"type":"object"}}],)"
+                                  R"("tool_choice":"required"})",
+                                  s, false)
+                        .body)
+            .as_object();
+    EXPECT_EQ(body.at("tools").at(0).at("input_schema").at("type"), "object");
+    EXPECT_EQ(body.at("tool_choice").at("type"), "any");
+    const auto& msgs = body.at("messages").as_array();
+    ASSERT_EQ(msgs.size(), 3u);  // the two results share one user turn
+    EXPECT_EQ(msgs[1].at("content").at(1).at("type"), "tool_use");
+    EXPECT_EQ(msgs[1].at("content").at(1).at("input").at("app"), "sabnzbd");
+    EXPECT_EQ(msgs[2].at("role"), "user");
+    EXPECT_EQ(msgs[2].at("content").as_array().size(), 2u);
+    EXPECT_EQ(msgs[2].at("content").at(1).at("tool_use_id"), "toolu_2");
+
+    auto m = parse_message(
+        R"({"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[)"
+        R"({"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_9","name":"get_config","input":{"app":"radarr"}}],)"
+        R"("stop_reason":"tool_use","usage":{"input_tokens":10,"output_tokens":5}})");
+    ASSERT_TRUE(m);
+    auto o = response_object(*m, "x");
+    EXPECT_EQ(o.at("finish_reason"), "tool_calls");
+    EXPECT_EQ(o.at("request_id"), "msg_01");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("id"), "toolu_9");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("arguments").at("app"), "radarr");
+
+    StreamAssembler a;
+    a.apply("message_start",
+            R"({"type":"message_start","message":{"id":"msg_02","model":"m","usage":{"input_tokens":3}}})");
+    a.apply(
+        "content_block_start",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_3","name":"get_config","input":{}}})");
+    for (const char* part : {R"({\"app\")", R"(: \"sab)", R"(nzbd\"})"})
+        a.apply("content_block_delta",
+                std::string(
+                    R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":")") +
+                    part + "\"}}");
+    EXPECT_TRUE(a.message.tool_calls.empty());  // not whole yet
+    a.apply("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    ASSERT_FALSE(a.malformed) << *a.malformed;
+    ASSERT_EQ(a.message.tool_calls.size(), 1u);
+    EXPECT_EQ(a.message.tool_calls[0].at("arguments").at("app"), "sabnzbd");
+
+    StreamAssembler bad;
+    bad.apply("content_block_start",
+              R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"n"}})");
+    bad.apply(
+        "content_block_delta",
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}})");
+    bad.apply("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    EXPECT_TRUE(bad.malformed);
 }
 
 }  // namespace

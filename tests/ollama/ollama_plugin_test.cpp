@@ -57,6 +57,70 @@ protected:
     FixtureServer server_;
 };
 
+// ABI 1.1 tools, in Ollama's own shapes: "tools" as functions, a tool call
+// whole in one message with "arguments" an object (no id in older releases),
+// "done_reason" "stop" even then, and the answer sent back by tool name.
+TEST_F(OllamaTest, ToolsGoOutAsFunctionsAndCallsComeBackWithIds) {
+    const std::string call_chunk =
+        R"({"model":"llama3.2","created_at":"2026-12-01T10:00:00Z","message":{"role":"assistant","content":"",)"
+        R"("tool_calls":[{"function":{"name":"get_config","arguments":{"app":"sabnzbd"}}}]},"done":false})";
+    const std::string final_chunk =
+        R"({"model":"llama3.2","created_at":"2026-12-01T10:00:01Z","message":{"role":"assistant","content":""},)"
+        R"("done":true,"done_reason":"stop","prompt_eval_count":40,"eval_count":12})";
+    std::string last_body;
+    server_.on("POST", "/api/chat", [&](const ReceivedRequest& r) {
+        last_body = r.body;
+        const bool stream = json::parse(r.body).at("stream").as_bool();
+        auto res = body_response(
+            200,
+            stream ? call_chunk + "\n" + final_chunk + "\n"
+                   : R"({"model":"llama3.2","message":{"role":"assistant","content":"",)"
+                     R"("tool_calls":[{"function":{"name":"get_config","arguments":{"app":"sabnzbd"}}}]},)"
+                     R"("done":true,"done_reason":"stop","prompt_eval_count":40,"eval_count":12})",
+            stream ? "application/x-ndjson" : "application/json", stream);
+        if (stream) res.pieces = plan_lines(res.body);
+        return res;
+    });
+    auto inst = make();
+    ASSERT_TRUE(inst->capability_flags() & AUTOARR_CAP_TOOLS);
+    const std::string tools = R"(,"tools":[{"name":"get_config","parameters":{"type":"object"}}])";
+    std::string out;
+    plugin::CallContext ctx;
+    auto st = inst->complete(ctx, chat_request("use a tool", tools), out);
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto o = json::parse(out).as_object();
+    EXPECT_EQ(o.at("finish_reason"), "tool_calls");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("id"), "call_0");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("arguments").at("app"), "sabnzbd");
+    auto sent = json::parse(last_body).as_object();
+    EXPECT_EQ(sent.at("tools").at(0).at("function").at("name"), "get_config");
+
+    std::vector<std::string> calls;
+    st = inst->stream(ctx, chat_request("use a tool", tools), [&](uint32_t kind, std::string_view data) {
+        if (kind == AUTOARR_EVENT_TOOL_CALL) calls.emplace_back(data);
+        return true;
+    });
+    ASSERT_TRUE(st.ok()) << st.message;
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(json::parse(calls[0]).at("name"), "get_config");
+
+    // The result goes back by the tool's name, which Ollama keys on.
+    st = inst->complete(
+        ctx,
+        R"({"messages":[{"role":"user","content":"use a tool"},{"role":"assistant","content":"","tool_calls":[{"id":"call_0",)"
+        R"("name":"get_config","arguments":{"app":"sabnzbd"}}]},{"role":"tool","tool_call_id":"call_0","content":"8080"}])" +
+            tools + "}",
+        out);
+    ASSERT_TRUE(st.ok()) << st.message;
+    sent = json::parse(last_body).as_object();
+    EXPECT_EQ(sent.at("messages").at(2).at("tool_name"), "get_config");
+    EXPECT_EQ(sent.at("messages").at(1).at("tool_calls").at(0).at("function").at("arguments").at("app"), "sabnzbd");
+    // Ollama cannot force a call: said, not dropped.
+    st = inst->complete(ctx, chat_request("x", tools + R"(,"tool_choice":"required")"), out);
+    EXPECT_EQ(st.code, AUTOARR_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(st.message.find("cannot force a tool call"), std::string::npos) << st.message;
+}
+
 TEST_F(OllamaTest, StreamFixturesAssembleTheExpectedText) {
     for (std::string file : {"chat_stream.ndjson", "chat_stream_utf8.ndjson", "chat_stream_json_fenced.ndjson",
                              "chat_stream_thinking.ndjson"}) {
@@ -312,9 +376,9 @@ TEST_F(OllamaTest, RequestMapping) {
     EXPECT_EQ(opts.at("num_ctx"), 8192);
     EXPECT_EQ(opts.at("stop").as_array()[0], "\n\n");
 
-    st = complete(*make(), out, R"({"messages":[{"role":"tool","content":"x"}]})");
+    st = complete(*make(), out, R"({"messages":[{"role":"function","content":"x"}]})");  // OpenAI's old role
     EXPECT_EQ(st.code, AUTOARR_ERR_INVALID_ARGUMENT);
-    EXPECT_NE(st.message.find("role \"tool\""), std::string::npos);
+    EXPECT_NE(st.message.find("role \"function\""), std::string::npos);
 }
 
 TEST_F(OllamaTest, CancellationClosesTheSocketPromptly) {

@@ -53,18 +53,9 @@ std::string template_prompt(const json::array& messages) {
 // The rule ids the model can see in the user messages of what it read (a
 // repair request carries the batch's findings in its first message).
 std::set<std::string> visible_rule_ids(std::string_view visible) {
-    std::set<std::string> ids;
     const auto first_user = visible.find("<|im_start|>user");
-    if (first_user == std::string_view::npos) return ids;
-    std::string_view text = visible.substr(first_user);
-    const std::string_view key = "\"rule_id\":\"";
-    for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
-        const auto start = at + key.size();
-        const auto end = text.find('"', start);
-        if (end == std::string_view::npos) break;
-        ids.emplace(text.substr(start, end - start));
-    }
-    return ids;
+    if (first_user == std::string_view::npos) return {};
+    return sim_rule_ids_in(visible.substr(first_user));
 }
 
 std::string explanation_for(const std::string& id) {
@@ -88,6 +79,29 @@ std::string chat_answer(const json::array& messages) {
 }
 
 }  // namespace
+
+std::set<std::string> sim_rule_ids_in(std::string_view text) {
+    std::set<std::string> ids;
+    const std::string_view key = "\"rule_id\":\"";
+    for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+        const auto start = at + key.size();
+        const auto end = text.find('"', start);
+        if (end == std::string_view::npos) break;
+        ids.emplace(text.substr(start, end - start));
+    }
+    return ids;
+}
+
+std::string sim_explanations_answer(const std::set<std::string>& rule_ids) {
+    json::array findings;
+    int priority = 1;
+    for (const auto& id : rule_ids)
+        findings.push_back(json::object{{"rule_id", id},
+                                        {"explanation", explanation_for(id)},
+                                        {"impact", "Until it is changed the stack stays exposed to this."},
+                                        {"priority", std::min(5, priority++)}});
+    return json::serialize(json::object{{"findings", std::move(findings)}});
+}
 
 OllamaSim::OllamaSim(OllamaSimProfile profile) : profile_(std::move(profile)) {
     server_.on("GET", "/api/tags", [this](const ReceivedRequest&) {
@@ -246,14 +260,7 @@ FixtureResponse OllamaSim::chat(const ReceivedRequest& req) {
     } else if (garbage) {
         content = "Sure! Here are the explanations: {findings: [rule SAB oops";
     } else {
-        json::array findings;
-        int priority = 1;
-        for (const auto& id : rec.seen)
-            findings.push_back(json::object{{"rule_id", id},
-                                            {"explanation", explanation_for(id)},
-                                            {"impact", "Until it is changed the stack stays exposed to this."},
-                                            {"priority", std::min(5, priority++)}});
-        content = json::serialize(json::object{{"findings", std::move(findings)}});
+        content = sim_explanations_answer(rec.seen);
     }
     const auto answer_starts = sim_token_starts(content);
     std::string done_reason = "stop";

@@ -43,6 +43,13 @@ inline std::size_t sim_count_tokens(std::string_view text) {
     return sim_token_starts(text).size();
 }
 
+// What a model asked to explain findings answers: {"findings": [{"rule_id",
+// "explanation", "impact", "priority"}, ...]}, one per rule id, for the ids a
+// model can see in the text it read (every `"rule_id":"…"` in it). Shared by
+// the Ollama and OpenAI-compatible simulations.
+std::set<std::string> sim_rule_ids_in(std::string_view visible);
+std::string sim_explanations_answer(const std::set<std::string>& rule_ids);
+
 struct OllamaSimProfile {
     std::string model = "qwen2.5:7b";
     std::string architecture = "qwen2";
