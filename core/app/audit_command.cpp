@@ -7,11 +7,13 @@
 #include <iostream>
 
 #include "app/cli_args.h"
+#include "app/default_paths.h"
 #include "app/host.h"
 #include "app/progress_line.h"
 #include "audit/audit_run.h"
 #include "audit/redact.h"
 #include "audit/rule_set.h"
+#include "config/config.h"
 #include "connectors/live.h"
 #include "connectors/stack.h"
 #include "store/store.h"
@@ -57,7 +59,7 @@ int run_audit_command(const std::vector<std::string>& args) {
 
     audit::RuleSet rules;
     try {
-        rules = audit::load_rules(a.value("--rules").value_or(audit::default_rules_path().string()));
+        rules = audit::load_rules(a.value("--rules").value_or(default_rules_path().string()));
     } catch (const std::exception& e) {
         std::cerr << "autoarr audit: " << e.what() << "\n";
         return 2;
@@ -111,7 +113,7 @@ int run_audit_command(const std::vector<std::string>& args) {
     opts.explain.deadline = deadline;
     std::unique_ptr<store::Store> cache;
     if (host && !a.has("--no-cache")) {
-        const std::string path = store::Store::default_path();
+        const std::string path = default_db_path();
         try {
             cache = std::make_unique<store::Store>(path);
             opts.explain.cache = cache.get();
@@ -148,7 +150,8 @@ int run_audit_command(const std::vector<std::string>& args) {
     else if (format == "markdown")
         std::cout << audit::report_markdown(report);
     else
-        std::cout << audit::report_text(report, ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+        std::cout << audit::report_text(report,
+                                        ::isatty(STDOUT_FILENO) && !config::no_color(config::process_environment()));
 
     if (fail_on)
         for (const auto& f : report.findings)

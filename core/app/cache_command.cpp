@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/cli_args.h"
+#include "app/default_paths.h"
 #include "store/store.h"
 
 namespace autoarr::app {
@@ -21,7 +22,7 @@ int run_cache_command(const std::vector<std::string>& args) {
         std::cerr << "autoarr cache: the one subcommand is \"clear\"\n" << kUsage;
         return 2;
     }
-    const std::string path = a.value("--db").value_or(store::Store::default_path());
+    const std::string path = a.value("--db").value_or(default_db_path());
     try {
         store::Store db(path);
         const int64_t n = db.clear_explanations();

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/cli_args.h"
+#include "app/default_paths.h"
 #include "audit/audit_run.h"
 #include "audit/rule_set.h"
 #include "connectors/live.h"
@@ -59,7 +60,7 @@ std::optional<config::Config> load_config(const CliArgs& a, const char* cmd) {
 
 std::optional<audit::RuleSet> load_rule_file(const CliArgs& a, const char* cmd) {
     try {
-        return audit::load_rules(a.value("--rules").value_or(audit::default_rules_path().string()));
+        return audit::load_rules(a.value("--rules").value_or(default_rules_path().string()));
     } catch (const std::exception& e) {
         std::cerr << "autoarr " << cmd << ": " << e.what() << "\n";
         return std::nullopt;
@@ -137,7 +138,7 @@ int run_fix_command(const std::vector<std::string>& args) {
         return 2;
     }
     try {
-        store::Store store(a.value("--db").value_or(store::Store::default_path()));
+        store::Store store(a.value("--db").value_or(default_db_path()));
         std::optional<fix::AuditedStack> audited;
         if (auto id = a.value("--audit"))
             audited = fix::stored_audit(store, *id, *rules);
@@ -186,7 +187,7 @@ int run_rollback_command(const std::vector<std::string>& args) {
     auto rules = load_rule_file(a, "rollback");
     if (!rules) return 2;
     try {
-        store::Store store(a.value("--db").value_or(store::Store::default_path()));
+        store::Store store(a.value("--db").value_or(default_db_path()));
         auto set = store.change_set(id);
         if (!set) {
             std::cerr << "autoarr rollback: no change set " << id << " (autoarr changes lists them)\n";
@@ -236,7 +237,7 @@ int run_changes_command(const std::vector<std::string>& args) {
         }
     }
     try {
-        store::Store store(a.value("--db").value_or(store::Store::default_path()));
+        store::Store store(a.value("--db").value_or(default_db_path()));
         auto sets = store.change_sets(limit);
         if (format == "json")
             std::cout << boost::json::serialize(fix::changes_json(sets)) << "\n";

@@ -15,10 +15,11 @@
 namespace autoarr::app {
 
 struct HostOptions {
-    std::vector<std::string> plugin_dirs;    // --plugin-dir
-    bool builtin_plugins = true;             // false: --no-builtin-plugins
-    std::optional<std::string> config_file;  // --config
-    std::optional<std::string> provider;     // --provider
+    std::vector<std::string> plugin_dirs;     // --plugin-dir
+    bool builtin_plugins = true;              // false: --no-builtin-plugins
+    std::optional<std::string> config_file;   // --config
+    std::optional<std::string> provider;      // --provider
+    std::optional<std::string> trusted_keys;  // --trusted-keys
 };
 
 struct Host {

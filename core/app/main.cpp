@@ -13,6 +13,7 @@
 #include "app/plugins_command.h"
 #include "app/providers_command.h"
 #include "app/serve_command.h"
+#include "config/config.h"
 #include "plugin/manifest.h"
 #include "util/log.h"
 #include "version.h"
@@ -35,11 +36,12 @@ commands:
   rollback CHANGE_SET [--yes] [--force]         write a change set's before values back
   changes [--format text|json]                  the change sets fixes made, newest first
   plugins list [--json] [--plugin-dir DIR]...   provider plugins found, loaded or rejected (and why)
+  plugins sign --key KEY DIR | verify DIR      sign a plugin (Ed25519) or check its signature
   providers [--json]                            providers in routing order, each checked once now
   chat [--provider ID] [--model M] [--stream] [--json] [--timeout S] MESSAGE...
                                                 one chat request through the router
 
-options for providers and chat:
+options for audit, serve, providers and chat (fix and rollback take --config too):
   --config FILE        JSON config file (default: $AUTOARR_CONFIG, else /etc/autoarr/config.json when present)
   --plugin-dir DIR     search DIR for plugins first (repeatable); --no-builtin-plugins skips the built-in ones
 
@@ -56,6 +58,14 @@ environment (see docs/configuration.md):
 
 int run(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (const auto env_level = autoarr::config::log_level(autoarr::config::process_environment())) {
+        autoarr::log::Level level;
+        if (autoarr::log::parse_level(*env_level, level))
+            autoarr::log::set_threshold(level);
+        else
+            std::cerr << "autoarr: AUTOARR_LOG_LEVEL \"" << *env_level
+                      << "\" is not one of trace|debug|info|warn|error|off; logging at info\n";
+    }
     while (!args.empty() && args[0] == "--log-level") {
         autoarr::log::Level level;
         if (args.size() < 2 || !autoarr::log::parse_level(args[1], level)) {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/cli_args.h"
+#include "app/default_paths.h"
 #include "app/host.h"
 #include "audit/audit_run.h"
 #include "config/config.h"
@@ -108,15 +109,14 @@ int run_serve_command(const std::vector<std::string>& args) {
                                "--max-connections", "--response-timeout", "--allowed-host", "--allowed-origin",
                                "--web-dir"}));
     if (auto code = usage_exit(a, "serve", kUsage)) return *code;
-    const char* env_listen = std::getenv("AUTOARR_LISTEN");
-    std::string listen = a.value("--listen").value_or(env_listen && *env_listen ? env_listen : "127.0.0.1:8000");
+    const config::Environment env = config::process_environment();
+    std::string listen = a.value("--listen").value_or(config::listen_address(env).value_or("127.0.0.1:8000"));
     server::ServerOptions so;
     if (!parse_listen(listen, so.address, so.port)) {
         std::cerr << "autoarr serve: --listen \"" << listen << "\" is not HOST:PORT with an IP address\n";
         return 2;
     }
-    const char* token_env = std::getenv("AUTOARR_API_TOKEN");
-    const std::string token = token_env ? token_env : "";
+    const std::string token = config::api_token(env);
     const bool loopback = boost::asio::ip::make_address(so.address).is_loopback();
     if (!loopback && token.empty()) {
         std::cerr << "autoarr serve: refusing to listen on " << listen
@@ -152,7 +152,7 @@ int run_serve_command(const std::vector<std::string>& args) {
         }
         so.response_timeout = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
     }
-    auto access = config::serve_access(config::process_environment());
+    auto access = config::serve_access(env);
     for (auto& h : a.values("--allowed-host")) access.allowed_hosts.push_back(h);
     for (auto& o : a.values("--allowed-origin")) access.allowed_origins.push_back(o);
     for (const auto& o : access.allowed_origins)
@@ -192,11 +192,9 @@ int run_serve_command(const std::vector<std::string>& args) {
     std::unique_ptr<store::Store> db;
     audit::RuleSet rules;
     try {
-        const char* env_db = std::getenv("AUTOARR_DB");
-        db = open_store(a.value("--db").value_or(env_db && *env_db ? env_db : store::Store::default_path()),
-                        a.has("--recover"));
+        db = open_store(a.value("--db").value_or(config::db_path(env).string()), a.has("--recover"));
         if (!db) return 2;
-        rules = audit::load_rules(audit::default_rules_path());
+        rules = audit::load_rules(default_rules_path());
     } catch (const std::exception& e) {
         std::cerr << "autoarr serve: " << e.what() << "\n";
         return 2;
@@ -208,7 +206,7 @@ int run_serve_command(const std::vector<std::string>& args) {
     std::string web_missing;
     {
         auto named = a.value("--web-dir");
-        if (!named) named = config::web_dir(config::process_environment());
+        if (!named) named = config::web_dir(env);
         const auto dir = named ? std::filesystem::path(*named) : util::default_web_dir();
         try {
             web = server::StaticSite::load(dir);

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <autoarr/setting_variable.hpp>
 #include <cctype>
 #include <fstream>
 
@@ -42,6 +43,13 @@ std::optional<int64_t> parse_int(std::string_view text, int64_t min) {
 const std::string* env_get(const Environment& env, const char* name) {
     auto it = env.find(name);
     return it == env.end() ? nullptr : &it->second;
+}
+
+// A variable's value without surrounding whitespace; nullopt when unset or blank.
+std::optional<std::string> trimmed_value(const Environment& env, const char* name) {
+    const auto* v = env_get(env, name);
+    if (!v || trim(*v).empty()) return std::nullopt;
+    return trim(*v);
 }
 
 // A setting's name without case or separators: "Api-Key" and "api_key" are "apikey".
@@ -195,6 +203,7 @@ void read_file(const std::filesystem::path& path, Config& c, const char* named_b
             }
         }
     }
+    if (auto* pl = o.if_contains("plugins")) read_plugin_settings(*pl, path.string(), c.plugins, c.errors);
     if (auto* p = o.if_contains("providers")) {
         if (!p->is_object()) {
             c.errors.push_back(path.string() + ": \"providers\" must be an object keyed by plugin id");
@@ -207,6 +216,14 @@ void read_file(const std::filesystem::path& path, Config& c, const char* named_b
                 }
                 auto& pc = c.providers[std::string(kv.key())];
                 pc.settings = kv.value().get_object();
+                if (auto* plugin = pc.settings.if_contains("plugin")) {
+                    if (plugin->is_string() && !plugin->get_string().empty())
+                        pc.plugin = std::string(plugin->get_string());
+                    else
+                        pc.invalid_reason =
+                            path.string() + ": providers." + std::string(kv.key()) + ".plugin must name a plugin id";
+                    pc.settings.erase("plugin");
+                }
                 split_secrets(pc.settings, pc.secrets);
                 if (auto* mr = pc.settings.if_contains("max_retries")) {
                     if (mr->is_int64() && mr->get_int64() >= 0 && mr->get_int64() <= 10)
@@ -217,6 +234,59 @@ void read_file(const std::filesystem::path& path, Config& c, const char* named_b
                 }
             }
         }
+    }
+}
+
+// An AUTOARR_PROVIDER_<ID>_<KEY> value as a setting: true/false, a number, or
+// JSON that starts with { [ or " are taken as JSON; anything else is text
+// (docs/configuration.md). So "8080" is a number and "\"8080\"" the text.
+json::value env_setting_value(const std::string& text) {
+    const std::string t = trim(text);
+    json::error_code ec;
+    if (t == "true" || t == "false" || (!t.empty() && (t[0] == '{' || t[0] == '[' || t[0] == '"'))) {
+        json::value v = json::parse(t, ec);
+        if (!ec) return v;
+    } else if (auto n = util::parse_number(t); n && !t.empty()) {
+        json::value v = json::parse(t, ec);  // keeps 30 an integer and 0.5 a double
+        if (!ec && v.is_number()) return v;
+    }
+    return json::value(text);
+}
+
+// AUTOARR_PROVIDER_<ID>_<KEY>: settings and secrets for any provider, after
+// the file and the first-party variables (docs/configuration.md,
+// "Precedence"). The id is the longest known one the name starts with.
+void apply_provider_env(const Environment& env, const std::vector<std::string>& known_ids, Config& c) {
+    static constexpr std::string_view kPrefix = "AUTOARR_PROVIDER_";
+    std::vector<std::string> ids = known_ids;
+    for (const auto& [id, pc] : c.providers) ids.push_back(id);
+    for (const auto& [name, value] : env) {
+        if (name.size() <= kPrefix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+        const std::string rest = name.substr(kPrefix.size());
+        std::string best;
+        for (const auto& id : ids) {
+            const std::string up = provider_env_name(id, "").substr(kPrefix.size());  // "OPENAI_"
+            if (rest.size() > up.size() && rest.compare(0, up.size(), up) == 0 && id.size() > best.size()) best = id;
+        }
+        if (best.empty()) {
+            std::string known;
+            for (const auto& id : ids)
+                if (known.find("\"" + id + "\"") == std::string::npos)
+                    known += (known.empty() ? "\"" : ", \"") + id + "\"";
+            c.errors.push_back(name + " names no provider (known: " + (known.empty() ? "none" : known) + ")");
+            continue;
+        }
+        const std::string key = lower(rest.substr(provider_env_name(best, "").size() - kPrefix.size()));
+        auto& pc = c.providers[best];
+        if (secret_setting(key)) {
+            if (!value.empty()) pc.secrets[secret_name("", key)] = value;
+            continue;
+        }
+        if (key == "plugin") {
+            pc.plugin = trim(value);
+            continue;
+        }
+        pc.settings[key] = env_setting_value(value);
     }
 }
 
@@ -358,11 +428,18 @@ Config load(const Sources& s) {
         read_file(s.default_file, c);
     }
     apply_env(s.env, c);
+    if (s.known_provider_ids) apply_provider_env(s.env, *s.known_provider_ids, c);
+    for (auto& [id, pc] : c.providers)
+        if (pc.plugin.empty()) pc.plugin = id;
     if (s.provider_flag) {
         c.provider = *s.provider_flag;
         c.provider_explicit = true;
     }
     return c;
+}
+
+std::string provider_env_name(std::string_view id, std::string_view key) {
+    return sdk::setting_variable(id, key);  // the SDK's, so plugins name the same variable
 }
 
 ServeAccess serve_access(const Environment& env) {
@@ -373,9 +450,51 @@ ServeAccess serve_access(const Environment& env) {
 }
 
 std::optional<std::string> web_dir(const Environment& env) {
-    const auto* v = env_get(env, "AUTOARR_WEB_DIR");
-    if (!v || trim(*v).empty()) return std::nullopt;
-    return trim(*v);
+    return trimmed_value(env, "AUTOARR_WEB_DIR");
+}
+
+std::optional<std::string> listen_address(const Environment& env) {
+    return trimmed_value(env, "AUTOARR_LISTEN");
+}
+
+std::string api_token(const Environment& env) {
+    const auto* v = env_get(env, "AUTOARR_API_TOKEN");
+    return v ? *v : std::string();  // not trimmed: api_token_problem names whitespace in it
+}
+
+std::filesystem::path db_path(const Environment& env) {
+    if (const auto* v = env_get(env, "AUTOARR_DB"); v && !v->empty()) return *v;
+    std::filesystem::path base;
+    if (const auto* x = env_get(env, "XDG_DATA_HOME"); x && !x->empty())
+        base = *x;
+    else if (const auto* h = env_get(env, "HOME"); h && !h->empty())
+        base = std::filesystem::path(*h) / ".local" / "share";
+    else
+        base = ".";
+    std::error_code ec;  // a failure shows when the store opens the file, with its own message
+    std::filesystem::create_directories(base / "autoarr", ec);
+    return base / "autoarr" / "autoarr.db";
+}
+
+std::optional<std::filesystem::path> rules_file(const Environment& env) {
+    const auto* v = env_get(env, "AUTOARR_RULES");
+    if (!v || v->empty()) return std::nullopt;
+    return std::filesystem::path(*v);
+}
+
+std::optional<std::string> log_level(const Environment& env) {
+    return trimmed_value(env, "AUTOARR_LOG_LEVEL");
+}
+
+bool no_color(const Environment& env) {
+    const auto* v = env_get(env, "NO_COLOR");
+    return v && !v->empty();
+}
+
+std::optional<std::string> plugin_path(const Environment& env) {
+    const auto* v = env_get(env, "AUTOARR_PLUGIN_PATH");
+    if (!v) return std::nullopt;
+    return *v;
 }
 
 Environment process_environment() {

@@ -13,9 +13,14 @@
 #include <string_view>
 #include <vector>
 
+#include "config/plugin_settings.h"
+
 namespace autoarr::config {
 
 struct ProviderConfig {
+    // The plugin this provider is an instance of: the file's "plugin" key,
+    // else the provider's own id (several providers may share one plugin).
+    std::string plugin;
     boost::json::object settings;                // passed to instance_create as JSON
     std::map<std::string, std::string> secrets;  // served by get_secret (e.g. "api_key")
     std::string invalid_reason;                  // non-empty: the provider is unavailable, this says why
@@ -36,6 +41,7 @@ struct Config {
     bool fallback_enabled = true;             // LLM_FALLBACK_ENABLED
     std::map<std::string, ProviderConfig> providers;
     int explanation_cache_days = 30;            // AUTOARR_EXPLANATION_CACHE_DAYS; file "cache": {"explanation_days": N}
+    PluginSettings plugins;                     // file "plugins": {...}
     std::optional<std::filesystem::path> file;  // the file that was read, if any
     std::vector<std::string> errors;            // problems that make the whole configuration unusable
 
@@ -51,9 +57,18 @@ struct Sources {
     std::optional<std::filesystem::path> file;  // --config; else AUTOARR_CONFIG; else default_file if it exists
     std::filesystem::path default_file = "/etc/autoarr/config.json";
     std::optional<std::string> provider_flag;  // --provider
+    // Ids AUTOARR_PROVIDER_<ID>_<KEY> may name besides the file's providers:
+    // the loaded plugins' (an id's '.' and '-' are '_' in a variable name).
+    // nullopt: this command loads no providers (audit and fix read only the
+    // applications), so those variables are not read at all.
+    std::optional<std::vector<std::string>> known_provider_ids;
 };
 
 Config load(const Sources& sources);
+
+// "AUTOARR_PROVIDER_<ID>_<KEY>" for a provider id and a setting key: upper
+// case, every character that is not a letter or digit as '_'.
+std::string provider_env_name(std::string_view id, std::string_view key);
 
 // Who may call `autoarr serve` besides itself (docs/operations.md, "Security"):
 // AUTOARR_ALLOWED_HOSTS and AUTOARR_ALLOWED_ORIGINS, comma-separated lists.
@@ -66,6 +81,29 @@ ServeAccess serve_access(const Environment& env);
 // AUTOARR_WEB_DIR: where `autoarr serve` finds the web UI's built files,
 // instead of <bindir>/../share/autoarr/web; nullopt when unset or empty.
 std::optional<std::string> web_dir(const Environment& env);
+
+// AUTOARR_PLUGIN_PATH: extra plugin directories, colon-separated; nullopt when unset.
+std::optional<std::string> plugin_path(const Environment& env);
+
+// AUTOARR_LISTEN: serve's HOST:PORT when --listen is not given; nullopt when unset or empty.
+std::optional<std::string> listen_address(const Environment& env);
+
+// AUTOARR_API_TOKEN: the bearer token `autoarr serve` requires; "" when unset.
+std::string api_token(const Environment& env);
+
+// The database when no --db names one: AUTOARR_DB, else
+// $XDG_DATA_HOME/autoarr/autoarr.db, else $HOME/.local/share/autoarr/autoarr.db,
+// else ./autoarr/autoarr.db. The autoarr directory of a default is created.
+std::filesystem::path db_path(const Environment& env);
+
+// AUTOARR_RULES: a rule catalog instead of the installed one; nullopt when unset or empty.
+std::optional<std::filesystem::path> rules_file(const Environment& env);
+
+// AUTOARR_LOG_LEVEL as written (util/log parses it); nullopt when unset or empty.
+std::optional<std::string> log_level(const Environment& env);
+
+// NO_COLOR (no-color.org): set and not empty, so no ANSI colours in text output.
+bool no_color(const Environment& env);
 
 // The process environment as a map (for Sources::env).
 Environment process_environment();

@@ -20,7 +20,7 @@ TEST(CliTest, VersionAndHelp) {
     auto v = run_process(autoarr("--version"));
     EXPECT_EQ(v.exit_code, 0);
     EXPECT_EQ(v.out.rfind("autoarr ", 0), 0u);
-    EXPECT_NE(v.out.find("provider ABI 1.0..1.0"), std::string::npos);
+    EXPECT_NE(v.out.find("provider ABI 1.0..1.1"), std::string::npos) << v.out;
     auto h = run_process(autoarr("--help"));
     EXPECT_EQ(h.exit_code, 0);
     EXPECT_NE(h.out.find("plugins list"), std::string::npos);
@@ -32,7 +32,19 @@ TEST(CliTest, VersionAndHelp) {
     EXPECT_NE(badopt.err.find("unknown option --jsn"), std::string::npos);
 }
 
-TEST(CliTest, DefaultBuildLoadsOllamaAndClaude) {
+TEST(CliTest, ALogLevelFromTheEnvironmentIsHonouredAndABadOneNamed) {
+    auto bad = run_process("AUTOARR_LOG_LEVEL=loud " + autoarr("--version"));
+    EXPECT_EQ(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("AUTOARR_LOG_LEVEL \"loud\" is not one of"), std::string::npos) << bad.err;
+    // debug shows the loader's per-plugin lines; off shows none.
+    auto debug = run_process("AUTOARR_LOG_LEVEL=debug " + autoarr("plugins list"));
+    auto off = run_process("AUTOARR_LOG_LEVEL=off " + autoarr("plugins list"));
+    EXPECT_EQ(debug.exit_code, 0);
+    EXPECT_NE(debug.err.find("plugin"), std::string::npos) << debug.err;
+    EXPECT_EQ(off.err, "");
+}
+
+TEST(CliTest, DefaultBuildLoadsOllamaClaudeAndOpenAi) {
     auto r = run_process("env -u AUTOARR_PLUGIN_PATH " + autoarr("plugins list --json"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json::array arr = json::parse(r.out).as_array();
@@ -42,10 +54,11 @@ TEST(CliTest, DefaultBuildLoadsOllamaAndClaude) {
         for (const char* key : {"id", "name", "version", "abi_version", "path", "state"})
             EXPECT_TRUE(o.contains(key)) << key;
         if (o.at("state") == "loaded") loaded.insert(std::string(o.at("id").as_string()));
-        EXPECT_EQ(o.at("abi_version"), "1.0");
+        EXPECT_EQ(o.at("abi_version"), "1.1");  // the first-party plugins are built with today's SDK
     }
     EXPECT_TRUE(loaded.count("ollama"));
     EXPECT_TRUE(loaded.count("claude"));
+    EXPECT_TRUE(loaded.count("openai"));
 }
 
 TEST(CliTest, JsonListsRejectedPluginsWithReasons) {
@@ -77,11 +90,19 @@ TEST(CliTest, TextListing) {
     install_fixture(dir.path(), "a", "fixture_refuse", "refuse");
     auto r = run_process(
         autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " + shell_quote(dir.path().string())));
-    ASSERT_EQ(r.exit_code, 0);
+    // A directory named on purpose that yields no loadable plugin fails, naming it.
+    EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("refuse"), std::string::npos);
     EXPECT_NE(r.out.find("rejected"), std::string::npos);
     EXPECT_NE(r.out.find("step negotiate"), std::string::npos);
-    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.err, "autoarr plugins: no loadable plugin in --plugin-dir " + dir.path().string() + "\n");
+
+    // Columns fit long ids: the id never runs into the version.
+    const std::string long_id = "a-provider-id-well-beyond-sixteen-characters";
+    install_fixture(dir.path(), "b", "fixture_good_c", long_id);  // rejected (its library says "good-c")
+    r = run_process(
+        autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " + shell_quote(dir.path().string())));
+    EXPECT_NE(r.out.find(long_id + "  1.0.0"), std::string::npos) << r.out;
 }
 
 }  // namespace

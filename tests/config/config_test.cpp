@@ -163,5 +163,97 @@ TEST(ConfigTest, MissingFileNamedByTheEnvironmentIsAnErrorNamingBoth) {
     EXPECT_NE(c.errors[0].find("AUTOARR_CONFIG"), std::string::npos) << c.errors[0];
 }
 
+// Issue 18, part 2: any plugin's settings and secret from the environment.
+Config load_known(Environment env, std::vector<std::string> known, const std::string& file_text = "") {
+    static test::TempDir dir;
+    Sources s;
+    s.env = std::move(env);
+    s.default_file = dir.path() / "absent.json";
+    s.known_provider_ids = std::move(known);
+    if (!file_text.empty()) {
+        test::write_file(dir.path() / "config.json", file_text);
+        s.file = dir.path() / "config.json";
+    }
+    return load(s);
+}
+
+TEST(ConfigTest, ProviderVariablesSetAnyPluginsSettingsAndSecret) {
+    auto c = load_known({{"AUTOARR_PROVIDER_OPENAI_BASE_URL", "http://127.0.0.1:8080"},
+                         {"AUTOARR_PROVIDER_OPENAI_MODEL", "qwen2.5-7b"},
+                         {"AUTOARR_PROVIDER_OPENAI_API_KEY", "sk-local"},
+                         {"AUTOARR_PROVIDER_OPENAI_TIMEOUT_S", "30"},
+                         {"AUTOARR_PROVIDER_OPENAI_STREAM_USAGE", "false"},
+                         {"AUTOARR_PROVIDER_OPENAI_CONTEXT_WINDOW", "\"8192\""}},
+                        {"ollama", "claude", "openai"});
+    ASSERT_TRUE(c.errors.empty()) << c.errors.front();
+    const auto& pc = c.providers.at("openai");
+    EXPECT_EQ(pc.plugin, "openai");
+    EXPECT_EQ(pc.settings.at("base_url"), "http://127.0.0.1:8080");
+    EXPECT_EQ(pc.settings.at("model"), "qwen2.5-7b");
+    EXPECT_EQ(pc.settings.at("timeout_s"), 30);           // a number stays a number
+    EXPECT_EQ(pc.settings.at("stream_usage"), false);     // a boolean stays a boolean
+    EXPECT_EQ(pc.settings.at("context_window"), "8192");  // quoted: text
+    EXPECT_FALSE(pc.settings.contains("api_key"));        // a secret never becomes a setting
+    EXPECT_EQ(pc.secrets.at("api_key"), "sk-local");
+}
+
+TEST(ConfigTest, ProviderVariablesBeatTheFileAndPickTheLongestId) {
+    const std::string file = R"({"providers": {
+        "lm-studio": {"plugin": "openai", "base_url": "http://127.0.0.1:1234", "model": "a"},
+        "lm": {"plugin": "openai", "base_url": "http://127.0.0.1:1", "model": "b"}}})";
+    auto c = load_known({{"AUTOARR_PROVIDER_LM_STUDIO_MODEL", "from-env"}}, {"openai"}, file);
+    ASSERT_TRUE(c.errors.empty()) << c.errors.front();
+    EXPECT_EQ(c.providers.at("lm-studio").settings.at("model"), "from-env");  // not lm's "studio_model"
+    EXPECT_EQ(c.providers.at("lm-studio").plugin, "openai");
+    EXPECT_FALSE(c.providers.at("lm-studio").settings.contains("plugin"));  // the host's key, not the plugin's
+    EXPECT_EQ(c.providers.at("lm").settings.at("model"), "b");
+    EXPECT_FALSE(c.providers.at("lm").settings.contains("studio_model"));
+}
+
+TEST(ConfigTest, AProviderVariableNamingNoProviderIsAnErrorNamingIt) {
+    auto c = load_known({{"AUTOARR_PROVIDER_OPENIA_BASE_URL", "http://x"}}, {"ollama", "openai"});
+    ASSERT_EQ(c.errors.size(), 1u);
+    EXPECT_NE(c.errors[0].find("AUTOARR_PROVIDER_OPENIA_BASE_URL names no provider"), std::string::npos) << c.errors[0];
+    EXPECT_NE(c.errors[0].find("\"openai\""), std::string::npos) << c.errors[0];
+}
+
+// `autoarr audit` and `autoarr fix` read only the applications: a container's
+// provider variables must not make them fail.
+TEST(ConfigTest, ACommandWithoutProvidersIgnoresProviderVariables) {
+    auto c = load_with({{"AUTOARR_PROVIDER_OPENAI_BASE_URL", "http://x"}, {"SABNZBD_URL", "http://127.0.0.1:8080"}});
+    EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+    EXPECT_EQ(c.apps.at("sabnzbd").url, "http://127.0.0.1:8080");
+}
+
+TEST(ConfigTest, ProviderEnvNamesUpperCaseAndReplaceSeparators) {
+    EXPECT_EQ(provider_env_name("lm-studio.local", "base_url"), "AUTOARR_PROVIDER_LM_STUDIO_LOCAL_BASE_URL");
+}
+
+// The variables commands read outside the Config (the one place that reads the environment).
+TEST(ConfigTest, ServeAndCommandVariablesAreReadHereAndEmptyMeansUnset) {
+    EXPECT_EQ(listen_address({{"AUTOARR_LISTEN", " 0.0.0.0:9000 "}}), "0.0.0.0:9000");
+    EXPECT_EQ(listen_address({{"AUTOARR_LISTEN", ""}}), std::nullopt);
+    EXPECT_EQ(api_token({{"AUTOARR_API_TOKEN", "tok en"}}), "tok en");  // kept whole: api_token_problem judges it
+    EXPECT_EQ(api_token({}), "");
+    EXPECT_EQ(rules_file({{"AUTOARR_RULES", "/x/rules.json"}}), std::filesystem::path("/x/rules.json"));
+    EXPECT_EQ(rules_file({{"AUTOARR_RULES", ""}}), std::nullopt);
+    EXPECT_EQ(log_level({{"AUTOARR_LOG_LEVEL", "debug"}}), "debug");
+    EXPECT_EQ(log_level({}), std::nullopt);
+    EXPECT_TRUE(no_color({{"NO_COLOR", "1"}}));
+    EXPECT_FALSE(no_color({{"NO_COLOR", ""}}));  // no-color.org: present and not empty
+    EXPECT_FALSE(no_color({}));
+}
+
+TEST(ConfigTest, TheDatabaseFollowsAutoarrDbThenXdgThenHome) {
+    test::TempDir dir;
+    EXPECT_EQ(db_path({{"AUTOARR_DB", "/data/a.db"}, {"XDG_DATA_HOME", dir.path().string()}}),
+              std::filesystem::path("/data/a.db"));
+    const auto xdg = db_path({{"XDG_DATA_HOME", (dir.path() / "xdg").string()}, {"HOME", "/nowhere"}});
+    EXPECT_EQ(xdg, dir.path() / "xdg" / "autoarr" / "autoarr.db");
+    EXPECT_TRUE(std::filesystem::is_directory(dir.path() / "xdg" / "autoarr"));  // ready for the store
+    EXPECT_EQ(db_path({{"HOME", (dir.path() / "home").string()}}),
+              dir.path() / "home" / ".local" / "share" / "autoarr" / "autoarr.db");
+}
+
 }  // namespace
 }  // namespace autoarr::config
