@@ -39,6 +39,7 @@ targets=(
   "config|packaging/config.json|json|8192"
   "http_request|@requests|http json|0"
   "fix_writers|@stacks tests/fixtures/arr/*/*/downloadclient.json|json|0"
+  "openai_stream||json sse|8192"
 )
 
 wanted=("$@")

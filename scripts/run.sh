@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs" --target autoarr autoarr_plugin_ollama autoarr_plugin_claude autoarr_web
+cmake --build --preset release -j "$jobs" --target autoarr autoarr_plugin_ollama autoarr_plugin_claude autoarr_plugin_openai autoarr_web
 
 bin=build/release/bin/autoarr
 echo "== $("$bin" --version)"

@@ -20,11 +20,13 @@ source "$here/lib/apt_ensure.sh"
 #
 # What `cmake --preset release -DAUTOARR_BUILD_TESTS=OFF -DAUTOARR_BUILD_BENCH=OFF` needs.
 # Boost must be 1.81: bookworm's plain libboost-dev is 1.74, which lacks Boost.JSON
-# and Boost.URL.
+# and Boost.URL. RE2 runs the rules' `matches` patterns in linear time (decision 0016);
+# Debian ships its pkg-config file only.
 build_packages=(
   build-essential cmake ninja-build
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev
+  libre2-dev pkg-config
 )
 # The container's runtime file system beside AutoArr and its libraries
 # (packaging/docker/collect-rootfs.sh): busybox as the entrypoint's shell and
@@ -33,7 +35,7 @@ build_packages=(
 image_packages=(busybox-static tzdata ca-certificates)
 # Tests, benchmarks, lint and the real SABnzbd the connector tests talk to.
 test_packages=(
-  pkg-config git sqlite3 openssl
+  git sqlite3 openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   abi-compliance-checker clang-format
   clang libclang-rt-14-dev llvm curl

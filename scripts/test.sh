@@ -18,7 +18,7 @@ scripts/check_format.sh
 # instances and cancellation, the providers' HTTP clients, the service and its
 # background usage writer and enrichment worker, the hostile-client attacks.
 # (The whole suite under TSan would add ~8 minutes of single-threaded tests.)
-tsan_filter='Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server|UsageWriter|HttpClient|Enrichment|HostileClient|RequestGuard|StoreIntegrity|Recovery|FixApply|FixRoutes'
+tsan_filter='IsolationTest|Router|Breaker|RetryPolicy|Instance|CancelToken|Ollama|Claude|LiveArr|Server|UsageWriter|HttpClient|Enrichment|HostileClient|RequestGuard|StoreIntegrity|Recovery|FixApply|FixRoutes'
 
 for preset in dev asan tsan; do
   echo "== test.sh: configure + build ($preset)"

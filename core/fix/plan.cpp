@@ -1,6 +1,7 @@
 #include "fix/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -49,7 +50,9 @@ std::optional<std::string> as_text(const json::value& v) {
     if (v.is_uint64()) return std::to_string(v.get_uint64());
     if (v.is_double()) {
         const double d = v.get_double();
-        if (d == static_cast<double>(static_cast<int64_t>(d))) return std::to_string(static_cast<int64_t>(d));
+        // Only a whole number inside int64's range may be cast (found by the
+        // fix_writers fuzzer: 1e308 made the cast undefined behaviour).
+        if (std::trunc(d) == d && d >= -9.2e18 && d <= 9.2e18) return std::to_string(static_cast<int64_t>(d));
         return json::serialize(v);
     }
     return std::nullopt;

@@ -16,4 +16,13 @@ namespace autoarr::routing {
 // is returned), else the adapted request in `out` and true.
 bool adapt_format_to_capabilities(const std::string& request_json, uint64_t capability_flags, std::string& out);
 
+// The AUTOARR_CAP_* flags a provider needs to honour this request as it is
+// (docs/payloads.md): "tools" or "tool_choice" need AUTOARR_CAP_TOOLS; a
+// "format" that is not a hint needs JSON mode ("json") or JSON Schema (an
+// object). The router never sends such a field to an instance without the
+// flag: it skips that provider and says why.
+uint64_t required_capabilities(const std::string& request_json, bool format_is_hint);
+// "tools (AUTOARR_CAP_TOOLS)", ... for the flags in `missing`.
+std::string describe_capabilities(uint64_t missing);
+
 }  // namespace autoarr::routing

@@ -49,7 +49,7 @@ Router::Router(std::vector<ProviderSpec> providers, RouterOptions options, std::
     : options_(std::move(options)), clock_(clock ? std::move(clock) : std::make_shared<SteadyClock>()) {
     for (auto& spec : providers) {
         auto e = std::make_unique<Entry>();
-        e->id = spec.plugin->id();
+        e->id = spec.id.empty() ? spec.plugin->id() : spec.id;
         e->priority = spec.plugin->manifest().priority;
         e->plugin = spec.plugin;
         e->breaker = CircuitBreaker(options_.breaker);
@@ -187,12 +187,20 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
     // nothing else could be tried, the first of them is tried anyway (below).
     std::vector<std::string> skipped_unhealthy;
     bool tried = false;
+    const uint64_t needs = required_capabilities(req.request_json, req.format_is_hint);
     for (const std::string& id : order) {
         Entry* e = find(id);
         {
             std::lock_guard lock(e->mutex);
             std::string skip;
+            const bool lacks = e->instance && (needs & ~e->instance->capability_flags()) != 0;
             if (!e->instance) skip = e->reason;
+            // Never send a field the instance did not declare (docs/payloads.md).
+            else if (lacks)
+                skip = "does not support " + describe_capabilities(needs & ~e->instance->capability_flags());
+            // A runner that failed is restarted by the next call once its backoff passed; a quarantined one is not.
+            else if (auto av = e->instance->availability(); av.quarantined)
+                skip = "quarantined: " + av.reason;
             // Known down (last health check, or rejected credentials): cost the caller nothing.
             else if (e->state == ProviderState::unhealthy || e->state == ProviderState::unavailable)
                 skip = std::string(state_name(e->state)) + ": " + e->reason;
@@ -202,10 +210,12 @@ RouteResult Router::route(const RouteRequest& req, bool streaming, CallFn&& call
                 skip = "circuit open (" + std::to_string(e->breaker.consecutive_failures()) +
                        " consecutive failures; last: " + e->reason + ")";
             if (!skip.empty()) {
-                if (e->instance && e->state == ProviderState::unhealthy && (!streaming || e->instance->can_stream()))
+                if (e->instance && !lacks && e->state == ProviderState::unhealthy &&
+                    (!streaming || e->instance->can_stream()))
                     skipped_unhealthy.push_back(id);
-                result.attempts.push_back({id, "skipped", skip, AUTOARR_ERR_UNAVAILABLE, 0});
-                result.status = CallStatus{AUTOARR_ERR_UNAVAILABLE, 0, -1, 0, id + ": " + skip};
+                const int32_t code = lacks ? AUTOARR_ERR_UNSUPPORTED : AUTOARR_ERR_UNAVAILABLE;
+                result.attempts.push_back({id, "skipped", skip, code, 0});
+                result.status = CallStatus{code, 0, -1, 0, id + ": " + skip};
                 continue;
             }
         }
@@ -312,6 +322,11 @@ void Router::check_health(const std::string& id) {
             if (st.code == AUTOARR_ERR_UNSUPPORTED || st.code == AUTOARR_ERR_CONFIG_INVALID)
                 state = ProviderState::unavailable;
         }
+        // ISO-4: a runner that failed makes the provider unavailable (quarantined) with the runner's reason.
+        if (auto av = e->instance->availability(); !av.available) {
+            state = av.quarantined ? ProviderState::quarantined : ProviderState::unavailable;
+            reason = av.reason;
+        }
         ProviderState before;
         {
             std::lock_guard lock(e->mutex);
@@ -325,6 +340,14 @@ void Router::check_health(const std::string& id) {
         }
         notify(e->id, before, state, reason);
     }
+}
+
+void Router::retry_provider(const std::string& id) {
+    if (Entry* e = find(id); e && e->instance && e->instance->retry()) {
+        std::lock_guard lock(e->mutex);
+        e->breaker.on_success();  // the quarantine's failures opened it; the operator asked for a fresh start
+    }
+    check_health(id);
 }
 
 void Router::notify(const std::string& id, ProviderState before, ProviderState after, const std::string& reason) const {
@@ -345,10 +368,26 @@ std::vector<ProviderView> Router::providers() const {
     std::vector<ProviderView> out;
     for (const std::string& id : order_for(std::nullopt)) {
         const Entry* e = find(id);
+        const plugin::Availability av = e->instance ? e->instance->availability() : plugin::Availability{};
         std::lock_guard lock(e->mutex);
-        out.push_back({e->id, e->priority, e->state, e->reason,
-                       std::string(breaker_state_name(e->breaker.state(clock_->now()))), e->latency_ms, e->models,
-                       e->model, e->context_window, e->instance ? e->instance->capability_flags() : 0});
+        ProviderView v{e->id,
+                       e->priority,
+                       e->state,
+                       e->reason,
+                       std::string(breaker_state_name(e->breaker.state(clock_->now()))),
+                       e->latency_ms,
+                       e->models,
+                       e->model,
+                       e->context_window,
+                       e->instance ? e->instance->capability_flags() : 0,
+                       e->plugin->isolation(),
+                       av.runner_crashes};
+        // ISO-4: the runner's state is current; the last health check may be older.
+        if (!av.available) {
+            v.state = av.quarantined ? ProviderState::quarantined : ProviderState::unavailable;
+            v.reason = av.reason;
+        }
+        out.push_back(std::move(v));
     }
     return out;
 }

@@ -25,9 +25,20 @@ enum class ProviderState { starting, healthy, degraded, unhealthy, unavailable, 
 std::string_view state_name(ProviderState s);
 
 struct ProviderSpec {
+    ProviderSpec() = default;
+    ProviderSpec(std::shared_ptr<plugin::LoadedPlugin> plugin_, std::string config_json_, std::string invalid_reason_,
+                 std::string id_ = {})
+        : plugin(std::move(plugin_)),
+          config_json(std::move(config_json_)),
+          invalid_reason(std::move(invalid_reason_)),
+          id(std::move(id_)) {}
     std::shared_ptr<plugin::LoadedPlugin> plugin;
     std::string config_json = "{}";  // the plugin's settings
     std::string invalid_reason;      // set when the host's settings for it are invalid
+    // The provider id routing, the API and the store know it by; empty: the
+    // plugin's id. Several providers may share one plugin (e.g. "lmstudio"
+    // and "openrouter" on the openai plugin), each its own instance.
+    std::string id;
 };
 
 struct RouterOptions {
@@ -77,6 +88,8 @@ struct ProviderView {
     std::string model;                // the configured model, when the health check names it
     int64_t context_window = 0;       // tokens the provider's model reads per request (0: unknown)
     uint64_t capabilities = 0;        // AUTOARR_CAP_* of the instance (0: no instance)
+    std::string isolation;            // "in-process" or "process" (ISO-1)
+    uint64_t runner_crashes = 0;      // process isolation: runner failures since load
 };
 
 class Router {
@@ -101,6 +114,9 @@ public:
 
     // Runs one health check on a provider now (or all when id is empty).
     void check_health(const std::string& id = {});
+    // An operator's check (POST /api/v1/providers/{id}/check): lifts a
+    // quarantined runner's quarantine (ISO-6), then checks it.
+    void retry_provider(const std::string& id);
     std::vector<std::string> provider_ids() const;
     std::vector<ProviderView> providers() const;
 

@@ -29,6 +29,8 @@ json::object provider_object(const ProviderView& p) {
     if (!p.model.empty()) o["model"] = p.model;
     if (p.context_window > 0) o["context_window"] = p.context_window;
     o["latency_ms"] = p.latency_ms;
+    if (!p.isolation.empty()) o["isolation"] = p.isolation;
+    if (p.isolation == "process") o["runner_crashes"] = p.runner_crashes;
     return o;
 }
 

@@ -2,11 +2,13 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <sstream>
 
 #include "audit/audit_run.h"
 #include "connectors/live.h"
 #include "routing/view_json.h"
 #include "server/fix_routes.h"
+#include "server/json_body.h"
 #include "util/log.h"
 #include "util/secret_scrubber.h"
 #include "util/strings.h"
@@ -31,6 +33,21 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+// A runner failure's kind, for a metric label: SIGSEGV, SIGABRT, exit, deadline, frame, channel, load, other.
+std::string runner_failure_kind(const std::string& reason) {
+    auto sig = reason.rfind("(SIG");
+    if (reason.find("ignored its") != std::string::npos) return "deadline";
+    if (reason.find("malformed frame") != std::string::npos) return "frame";
+    if (reason.find("closed its channel") != std::string::npos) return "channel";
+    if (sig != std::string::npos) {
+        auto end = reason.find(')', sig);
+        if (end != std::string::npos) return reason.substr(sig + 1, end - sig - 1);
+    }
+    if (reason.find("exited with status") != std::string::npos) return "exit";
+    if (reason.find("restarted") != std::string::npos || reason.find("loading") != std::string::npos) return "load";
+    return "other";
+}
+
 // /api/v1/providers/{id}/check, with a non-empty id.
 bool is_provider_check(std::string_view p) {
     return p.size() > 24 && p.starts_with("/api/v1/providers/") && p.ends_with("/check");
@@ -46,6 +63,7 @@ int status_for(const plugin::CallStatus& s) {
         case AUTOARR_ERR_INVALID_ARGUMENT:
         case AUTOARR_ERR_NOT_FOUND:
         case AUTOARR_ERR_REQUEST_TOO_LARGE:
+        case AUTOARR_ERR_UNSUPPORTED:  // e.g. tools, and no provider has AUTOARR_CAP_TOOLS (ABI-20)
             return 422;
         case AUTOARR_ERR_UNAVAILABLE:
         case AUTOARR_ERR_CONFIG_INVALID:
@@ -71,21 +89,6 @@ HttpResponse provider_failure(const routing::RouteResult& r) {
     e.body = json::serialize(json::object{{"error", error_object("provider_failed", r.status.message)},
                                           {"attempts", routing::attempts_array(r.attempts)}});
     return e;
-}
-
-// Parses a JSON object body: 400 when it is not JSON, 422 when not an object.
-std::optional<json::object> parse_body(const HttpRequest& req, ResponseWriter& w, json::storage_ptr sp = {}) {
-    json::error_code ec;
-    json::value v = json::parse(req.body, ec, std::move(sp));
-    if (ec) {
-        w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
-        return std::nullopt;
-    }
-    if (!v.is_object()) {
-        w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
-        return std::nullopt;
-    }
-    return std::move(v.get_object());
 }
 
 std::string sse(const std::string& event, const json::value& data) {
@@ -167,7 +170,7 @@ private:
             if (method({"GET"})) {
                 HttpResponse r;
                 r.content_type = "text/plain; version=0.0.4";
-                r.body = c_.metrics.render() + usage_metrics();
+                r.body = c_.metrics.render() + usage_metrics() + runner_metrics();
                 w.send(r);
             }
         } else if (p == "/api/v1/providers") {
@@ -221,6 +224,28 @@ private:
             "fate", {{"written", st.written}, {"failed", st.failed}, {"dropped", st.dropped}});
     }
 
+    // Process-isolated providers (ISO-4): runner failures, and which are quarantined and why, by kind of failure.
+    std::string runner_metrics() const {
+        std::ostringstream o;
+        std::vector<std::pair<std::string, unsigned long long>> crashes;
+        std::string quarantined;
+        for (const auto& v : c_.router->providers()) {
+            if (v.isolation != "process") continue;
+            crashes.emplace_back(v.id, v.runner_crashes);
+            const bool q = v.state == routing::ProviderState::quarantined;
+            quarantined += "autoarr_provider_quarantined{provider=\"" + v.id + "\",reason=\"" +
+                           (q ? runner_failure_kind(v.reason) : std::string("none")) + "\"} " + (q ? "1" : "0") + "\n";
+        }
+        if (crashes.empty()) return {};
+        o << Metrics::counter_family("autoarr_plugin_runner_failures_total",
+                                     "Runner failures (crash, exit, hang, bad frame) of process-isolated providers.",
+                                     "provider", crashes);
+        o << "# HELP autoarr_provider_quarantined A provider quarantined after repeated runner failures (1), by the "
+             "last failure's kind.\n# TYPE autoarr_provider_quarantined gauge\n"
+          << quarantined;
+        return o.str();
+    }
+
     void health(ResponseWriter& w) {
         json::object providers;
         bool any_up = false;
@@ -254,7 +279,7 @@ private:
             w.send(HttpServer::error(404, "unknown_provider", "no provider \"" + id + "\""));
             return;
         }
-        c_.router->check_health(id);
+        c_.router->retry_provider(id);  // also lifts a quarantine (ISO-6)
         for (const auto& v : c_.router->providers())
             if (v.id == id) {
                 std::string state(routing::state_name(v.state));
@@ -321,7 +346,7 @@ private:
     }
 
     void post_audit(const HttpRequest& req, ResponseWriter& w) {
-        auto body = parse_body(req, w);
+        auto body = json_object_body(req, w);
         if (!body) return;
         std::optional<std::string> provider;
         if (const auto* p = body->if_contains("provider"); p && !p->is_null()) {
@@ -470,7 +495,7 @@ private:
         unsigned char scratch[8192];
         json::monotonic_resource arena(scratch, sizeof scratch);
         const json::storage_ptr sp(&arena);
-        auto body = parse_body(req, w, sp);
+        auto body = json_object_body(req, w, false, sp);
         if (!body) return;
         const auto* messages = body->if_contains("messages");
         if (!messages || !messages->is_array() || messages->get_array().empty())
@@ -495,13 +520,16 @@ private:
             {"max_tokens", [](const json::value& v) { return v.is_int64() && v.get_int64() > 0; },
              "a positive integer"},
             {"stream", [](const json::value& v) { return v.is_bool(); }, "true or false"},
+            {"tools", [](const json::value& v) { return v.is_array(); }, "an array of {name, description, parameters}"},
+            {"tool_choice", [](const json::value& v) { return v.is_string() || v.is_object(); },
+             "\"auto\", \"none\", \"required\" or {\"name\": ...}"},
         };
         for (const auto& f : fields)
             if (const auto* v = body->if_contains(f.name); v && !v->is_null() && !f.ok(*v))
                 return w.send(
                     HttpServer::error(422, "invalid_field", std::string("\"") + f.name + "\" must be " + f.want));
         json::object request({{"messages", *messages}}, sp);
-        for (const char* k : {"model", "format", "temperature", "max_tokens"})
+        for (const char* k : {"model", "format", "temperature", "max_tokens", "tools", "tool_choice"})
             if (const auto* v = body->if_contains(k); v && !v->is_null()) request[k] = *v;
         routing::RouteRequest rr;
         rr.request_json = json::serialize(request);
@@ -523,6 +551,10 @@ private:
                 if (kind == AUTOARR_EVENT_TEXT_DELTA) {
                     // Forwarded at once, one event per delta: never buffered.
                     if (!w.write(sse("token", json::object{{"delta", data}}))) client_gone = true;
+                } else if (kind == AUTOARR_EVENT_TOOL_CALL) {  // ABI 1.1: one whole call
+                    json::error_code ec;
+                    auto v = json::parse(data, ec);
+                    if (!ec && v.is_object() && !w.write(sse("tool_call", v))) client_gone = true;
                 } else {
                     json::error_code ec;
                     auto v = json::parse(data, ec);
@@ -560,6 +592,8 @@ private:
         json::object out(sp);
         for (const char* k : {"content", "model", "usage", "finish_reason"})
             out[k] = resp.as_object().contains(k) ? resp.at(k) : json::value(nullptr);
+        for (const char* k : {"tool_calls", "request_id", "cost"})  // ABI 1.1, when the provider gave them
+            if (const auto* v = resp.as_object().if_contains(k)) out[k] = *v;
         out["provider"] = r.provider;
         out["attempts"] = routing::attempts_array(r.attempts);
         record(r, resp.as_object(), start);

@@ -7,6 +7,7 @@
 #include "fix/audit_source.h"
 #include "fix/fix_report.h"
 #include "fix/fix_run.h"
+#include "server/json_body.h"
 #include "util/log.h"
 
 namespace autoarr::server {
@@ -54,23 +55,6 @@ std::string read_request(const json::object& o, fix::FixRequest& r) {
         }
     }
     return {};
-}
-
-// The request's JSON object ({} when the body is empty), or nullopt once a
-// 400 (not JSON) or 422 (not an object) has been sent.
-std::optional<json::object> object_body(const HttpRequest& req, ResponseWriter& w) {
-    if (req.body.empty()) return json::object{};
-    json::error_code ec;
-    json::value v = json::parse(req.body, ec);
-    if (ec) {
-        w.send(HttpServer::error(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
-        return std::nullopt;
-    }
-    if (!v.is_object()) {
-        w.send(HttpServer::error(422, "invalid_body", "the body must be a JSON object"));
-        return std::nullopt;
-    }
-    return std::move(v.get_object());
 }
 
 HttpResponse busy() {
@@ -129,7 +113,7 @@ bool FixRoutes::handle(const HttpRequest& req, ResponseWriter& w, std::string& r
 
 void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, ResponseWriter& w) {
     fix::FixRequest request;
-    auto body = object_body(req, w);
+    auto body = json_object_body(req, w, true);
     if (!body) return;
     if (auto why = read_request(*body, request); !why.empty())
         return w.send(HttpServer::error(422, "invalid_field", why));
@@ -166,7 +150,7 @@ void FixRoutes::post_fixes(const HttpRequest& req, const std::string& audit_id, 
 
 void FixRoutes::rollback(const HttpRequest& req, const std::string& id, ResponseWriter& w) {
     bool force = false;
-    auto body = object_body(req, w);
+    auto body = json_object_body(req, w, true);
     if (!body) return;
     for (const auto& kv : *body) {
         if (kv.key() != "force" || !kv.value().is_bool())

@@ -306,18 +306,4 @@ int64_t Store::usage_count() {
     return s.integer(0);
 }
 
-std::string Store::default_path() {
-    if (const char* p = std::getenv("AUTOARR_DB"); p && *p) return p;
-    std::filesystem::path base;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-        base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h)
-        base = std::filesystem::path(h) / ".local" / "share";
-    else
-        base = ".";
-    std::error_code ec;
-    std::filesystem::create_directories(base / "autoarr", ec);
-    return (base / "autoarr" / "autoarr.db").string();
-}
-
 }  // namespace autoarr::store

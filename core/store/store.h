@@ -131,7 +131,6 @@ public:
     std::vector<ChangeSetRow> change_sets(int64_t limit);  // newest first, with their fields
 
     // The default path: $AUTOARR_DB, else $XDG_DATA_HOME/autoarr/autoarr.db, else ~/.local/share/autoarr/autoarr.db.
-    static std::string default_path();
 
 private:
     void migrate();

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <mutex>
 
@@ -13,14 +12,9 @@
 namespace autoarr::log {
 namespace {
 
-Level initial_threshold() {
-    Level level = Level::info;
-    if (const char* env = std::getenv("AUTOARR_LOG_LEVEL")) parse_level(env, level);
-    return level;
-}
-
+// info until the command sets it (AUTOARR_LOG_LEVEL and --log-level, app/main.cpp).
 std::atomic<int>& threshold_storage() {
-    static std::atomic<int> t{static_cast<int>(initial_threshold())};
+    static std::atomic<int> t{static_cast<int>(Level::info)};
     return t;
 }
 

@@ -41,6 +41,8 @@ chmod 1777 "$root/tmp"
 
 # AutoArr itself: only what running it needs.
 cp -a "$tree/usr/bin/autoarr" "$root/usr/bin/"
+# Plugins outside the built-in directory run in their own runner (docs/abi-policy.md ISO-1).
+cp -a "$tree/usr/bin/autoarr-plugin-runner" "$root/usr/bin/"
 # The plugins sit at <bindir>/../lib/autoarr/plugins, where the host looks for them.
 [[ -d "$tree/usr/lib/autoarr/plugins" ]] || { echo "collect-rootfs: no $tree/usr/lib/autoarr/plugins" >&2; exit 1; }
 mkdir -p "$root/usr/lib/autoarr"

@@ -24,7 +24,7 @@ namespace json = boost::json;
 const std::string kStack = std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-stack";
 
 const RuleSet& rules() {
-    static RuleSet set = load_rules(default_rules_path());
+    static RuleSet set = load_rules(installed_rules_path());
     return set;
 }
 

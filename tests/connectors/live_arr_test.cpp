@@ -45,7 +45,7 @@ TEST(LiveArrTest, FetchesEveryEndpointWithTheKeyHeader) {
     EXPECT_EQ(stack.apps[2].version, "6.0.3.10276");
     EXPECT_EQ(sonarr.requests().size(), 9u);
     for (const auto& r : sonarr.requests()) EXPECT_EQ(r.target.find(kKey), std::string::npos);  // header, not URL
-    auto rules = audit::load_rules(audit::default_rules_path());
+    auto rules = audit::load_rules(audit::installed_rules_path());
     auto findings = audit::evaluate_rules(rules, stack.documents, "2026-11-25");
     int sonarr_findings = 0;
     for (const auto& f : findings) sonarr_findings += f.rule.application == "sonarr";

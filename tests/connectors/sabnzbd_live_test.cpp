@@ -26,7 +26,7 @@ protected:
     std::set<std::string> audit_ids() {
         auto stack = fetch_stack({{"sabnzbd", {url_, kKey}}});
         EXPECT_EQ(stack.apps[0].status, "ok") << stack.apps[0].error;
-        static auto rules = audit::load_rules(audit::default_rules_path());
+        static auto rules = audit::load_rules(audit::installed_rules_path());
         std::set<std::string> ids;
         for (const auto& f : audit::evaluate_rules(rules, stack.documents, "2026-11-25")) ids.insert(f.rule.id);
         return ids;

@@ -22,7 +22,7 @@ const std::string kKey = "0123456789abcdef0123456789abcdef";
 const std::string kArr = std::string(AUTOARR_SOURCE_DIR) + "/tests/fixtures/arr/";
 
 const audit::RuleSet& rules() {
-    static audit::RuleSet set = audit::load_rules(audit::default_rules_path());
+    static audit::RuleSet set = audit::load_rules(audit::installed_rules_path());
     return set;
 }
 

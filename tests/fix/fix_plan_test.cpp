@@ -24,7 +24,7 @@ const std::string kSample = std::string(AUTOARR_SOURCE_DIR) + "/examples/sample-
 const std::string kToday = "2026-11-25";
 
 const audit::RuleSet& rules() {
-    static audit::RuleSet set = audit::load_rules(audit::default_rules_path());
+    static audit::RuleSet set = audit::load_rules(audit::installed_rules_path());
     return set;
 }
 
@@ -219,6 +219,15 @@ TEST(FixPlan, SameValueFollowsTheAppsTypes) {
     EXPECT_FALSE(same_value(json::value(nullptr), json::value("")));
     EXPECT_FALSE(same_value(json::value(false), json::value("")));
     EXPECT_FALSE(same_value(json::value(2), json::value("1")));
+}
+
+// Found by the fix_writers fuzzer in its long run: a document value of 1e308
+// was cast to int64_t (undefined behaviour) when compared with the fix's.
+TEST(FixPlan, SameValueTakesNumbersBeyondInt64) {
+    EXPECT_FALSE(same_value(json::value(1e308), json::value(1)));
+    EXPECT_TRUE(same_value(json::value(1e308), json::value(1e308)));
+    EXPECT_FALSE(same_value(json::value(-1e300), json::value("0")));
+    EXPECT_TRUE(same_value(json::value(4.5), json::value(4.5)));
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ private=("$@")
 rm -rf "$work" && mkdir -p "$work/debs" "$work/root"
 (cd "$build" && cpack -G DEB -B "$work/debs" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; exit 1; }
 fail() { echo "FAIL: $*"; exit 1; }
-for name in autoarr autoarr-plugin-ollama autoarr-plugin-claude autoarr-sdk-dev; do
+for name in autoarr autoarr-plugin-ollama autoarr-plugin-claude autoarr-plugin-openai autoarr-sdk-dev; do
   ls "$work/debs/${name}_"*.deb >/dev/null 2>&1 || fail "no ${name} package in $(ls "$work/debs")"
 done
 main=$(ls "$work"/debs/autoarr_*.deb)
@@ -38,8 +38,14 @@ for id in ollama claude; do
   grep -q "\"id\":\"$id\"[^}]*\"path\":\"$work/root/usr/lib/autoarr/plugins/$id/[^\"]*\"[^}]*\"state\":\"loaded\"" \
     <<<"$plugins" || fail "$id is not loaded from the packaged layout: $plugins"
 done
+grep -q "./usr/bin/autoarr-plugin-runner$" <<<"$contents" || fail "the plugin runner is not in the autoarr package"
 for id in "${private[@]}"; do
   ls "$work/debs/autoarr-plugin-${id}_"*.deb >/dev/null 2>&1 || fail "no package for the private plugin $id"
+  # LOAD-9: the private directory requires signatures; the build signed the plugin and ships the key.
+  dpkg-deb -c "$work/debs/autoarr-plugin-${id}_"*.deb | grep -q "/usr/lib/autoarr/private-plugins/$id/plugin.sig$" \
+    || fail "the private plugin $id is packaged without its signature"
+  "$bin" --log-level warn plugins verify "$work/root/usr/lib/autoarr/private-plugins/$id" >/dev/null \
+    || fail "the packaged private plugin $id does not verify with the packaged key"
   grep -q "\"id\":\"$id\"[^}]*\"path\":\"$work/root/usr/lib/autoarr/private-plugins/$id/[^\"]*\"[^}]*\"origin\":\"private\",\"state\":\"loaded\"" \
     <<<"$plugins" || fail "the private plugin $id did not load from the private directory: $plugins"
 done
