@@ -46,6 +46,7 @@ struct Availability {
     bool quarantined = false;
     std::string reason;           // why not: the runner's last failure
     uint64_t runner_crashes = 0;  // every runner failure since the plugin was loaded
+    std::string last_failure;     // the newest runner failure, kept after the restart (empty: none yet)
 };
 
 // Where an instance's calls go: this process (the plugin's table) or a runner.

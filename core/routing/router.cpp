@@ -381,7 +381,8 @@ std::vector<ProviderView> Router::providers() const {
                        e->context_window,
                        e->instance ? e->instance->capability_flags() : 0,
                        e->plugin->isolation(),
-                       av.runner_crashes};
+                       av.runner_crashes,
+                       av.last_failure};
         // ISO-4: the runner's state is current; the last health check may be older.
         if (!av.available) {
             v.state = av.quarantined ? ProviderState::quarantined : ProviderState::unavailable;

@@ -90,6 +90,7 @@ struct ProviderView {
     uint64_t capabilities = 0;        // AUTOARR_CAP_* of the instance (0: no instance)
     std::string isolation;            // "in-process" or "process" (ISO-1)
     uint64_t runner_crashes = 0;      // process isolation: runner failures since load
+    std::string last_runner_failure;  // process isolation: the newest failure, kept after the restart
 };
 
 class Router {

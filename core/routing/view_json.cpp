@@ -31,6 +31,7 @@ json::object provider_object(const ProviderView& p) {
     o["latency_ms"] = p.latency_ms;
     if (!p.isolation.empty()) o["isolation"] = p.isolation;
     if (p.isolation == "process") o["runner_crashes"] = p.runner_crashes;
+    if (!p.last_runner_failure.empty()) o["last_runner_failure"] = p.last_runner_failure;
     return o;
 }
 

@@ -136,6 +136,10 @@ protected:
         EXPECT_EQ(av.runner_crashes, 1u);
         expect_good_still_serves();
         expect_restarted();
+        // Restarted, the runner has no reason to be unavailable, and its last failure still says what happened.
+        av = fault_->availability();
+        EXPECT_TRUE(av.reason.empty()) << av.reason;
+        EXPECT_NE(av.last_failure.find(how), std::string::npos) << av.last_failure;
     }
 
     test::TempDir dir_;

@@ -220,6 +220,7 @@ void RemotePlugin::record_crash_locked(const std::string& reason, bool current) 
     while (!crashes_.empty() && now - crashes_.front() > options_.quarantine_window) crashes_.pop_front();
     ++consecutive_crashes_;
     ++total_crashes_;
+    last_failure_ = reason;
     if (!current) {  // a runner already replaced (its death was seen by a call first): counted, no more
         if (static_cast<int>(crashes_.size()) < options_.quarantine_after) return;
     }
@@ -419,6 +420,7 @@ Availability RemotePlugin::availability() const {
     std::lock_guard lock(state_mutex_);
     Availability a;
     a.runner_crashes = total_crashes_;
+    a.last_failure = last_failure_;
     if (stopped_) {
         a.available = false;
         a.reason = "stopped";

@@ -99,6 +99,7 @@ private:
     std::deque<std::chrono::steady_clock::time_point> crashes_;
     int consecutive_crashes_ = 0;
     uint64_t total_crashes_ = 0;
+    std::string last_failure_;               // the newest failure, kept after a restart (Availability::last_failure)
     std::condition_variable state_changed_;  // wakes restart_loop
     std::thread restarter_;
 };
