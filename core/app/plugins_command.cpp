@@ -217,6 +217,7 @@ plugin::LoaderOptions loader_options(const config::PluginSettings& s, const std:
     if (r.quarantine_after) o.runner.quarantine_after = static_cast<int>(*r.quarantine_after);
     if (r.quarantine_window_ms) o.runner.quarantine_window = ms(*r.quarantine_window_ms);
     if (r.seccomp) o.runner.seccomp = *r.seccomp;
+    o.runner.environment = config::plugin_runner_environment(config::process_environment());
     return o;
 }
 

@@ -507,4 +507,25 @@ Environment process_environment() {
     return env;
 }
 
+bool secret_variable(std::string_view name) {
+    const std::string folded = lower(name);
+    for (std::string_view suffix : {"_key", "_token", "_secret", "_password"})
+        if (folded.ends_with(suffix)) return true;
+    return false;
+}
+
+std::vector<std::string> plugin_runner_environment(const Environment& env) {
+    Environment kept;
+    for (const auto& [name, value] : env)
+        if (!secret_variable(name)) kept.emplace(name, value);
+    return environment_entries(kept);
+}
+
+std::vector<std::string> environment_entries(const Environment& env) {
+    std::vector<std::string> entries;
+    entries.reserve(env.size());
+    for (const auto& [name, value] : env) entries.push_back(name + "=" + value);
+    return entries;
+}
+
 }  // namespace autoarr::config

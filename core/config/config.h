@@ -107,6 +107,15 @@ bool no_color(const Environment& env);
 
 // The process environment as a map (for Sources::env).
 Environment process_environment();
+// `env` as "NAME=value" entries, for a child process's environment.
+std::vector<std::string> environment_entries(const Environment& env);
+// Is `name` a variable that may carry a secret? Names ending in _KEY (so
+// _API_KEY), _TOKEN, _SECRET or _PASSWORD, in any case.
+bool secret_variable(std::string_view name);
+// A plugin runner's environment (ISO-2): `env` without its secret variables,
+// so that a plugin in a runner cannot read the host's keys from it; it gets
+// its own secret from the host's secret service.
+std::vector<std::string> plugin_runner_environment(const Environment& env);
 
 // The shortest API token accepted when the service listens beyond loopback.
 inline constexpr std::size_t kMinApiTokenLength = 16;

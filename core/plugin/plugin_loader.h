@@ -54,6 +54,10 @@ struct RunnerOptions {
     int quarantine_after = 5;  // crashes within the window that quarantine
     std::chrono::milliseconds quarantine_window{300000};
     bool seccomp = true;  // false: no_new_privs only
+    // The runner's environment, "NAME=value" each: the host's, as core/config
+    // read it (the commands fill it). Empty: the runner starts with none, beyond
+    // the sanitizer options of a sanitizer build.
+    std::vector<std::string> environment;
 };
 
 struct LoaderOptions {

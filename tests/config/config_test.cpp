@@ -255,5 +255,29 @@ TEST(ConfigTest, TheDatabaseFollowsAutoarrDbThenXdgThenHome) {
               dir.path() / "home" / ".local" / "share" / "autoarr" / "autoarr.db");
 }
 
+TEST(ConfigTest, APluginRunnerGetsTheEnvironmentWithoutItsSecrets) {
+    const Environment env = {{"PATH", "/usr/bin"},
+                             {"HOME", "/root"},
+                             {"SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"},
+                             {"HTTPS_PROXY", "http://proxy:3128"},
+                             {"AUTOARR_PROVIDER_ACME_URL", "http://acme"},
+                             {"ANTHROPIC_API_KEY", "sk-ant-1"},
+                             {"CLAUDE_API_KEY", "sk-ant-2"},
+                             {"SONARR_API_KEY", "s"},
+                             {"AUTOARR_PROVIDER_ACME_API_KEY", "a"},
+                             {"AUTOARR_API_TOKEN", "t"},
+                             {"GITHUB_TOKEN", "g"},
+                             {"aws_secret", "x"},
+                             {"DB_PASSWORD", "p"},
+                             {"AWS_SECRET_ACCESS_KEY", "k"}};
+    EXPECT_EQ(plugin_runner_environment(env),
+              (std::vector<std::string>{"AUTOARR_PROVIDER_ACME_URL=http://acme", "HOME=/root",
+                                        "HTTPS_PROXY=http://proxy:3128", "PATH=/usr/bin",
+                                        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}));
+    EXPECT_TRUE(secret_variable("openai_api_key"));
+    EXPECT_FALSE(secret_variable("KEYBOARD"));
+    EXPECT_FALSE(secret_variable("TOKENS_PER_SECOND"));
+}
+
 }  // namespace
 }  // namespace autoarr::config

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "plugin/instance.h"
 #include "plugin/isolation/remote_plugin.h"
 #include "plugin/plugin_registry.h"
@@ -35,6 +36,7 @@ LoaderOptions fast_options() {
     o.runner.quarantine_after = 3;
     o.runner.load_deadline = 3000ms;
     o.runner.memory_limit_mb = 512;
+    o.runner.environment = config::environment_entries(config::process_environment());  // as the commands do
     return o;
 }
 
@@ -416,6 +418,17 @@ TEST_F(IsolationTest, TheRunnerHoldsOnlyItsChannelAndRunsUnderItsLimits) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     std::string text((std::istreambuf_iterator<char>(status)), {});
     EXPECT_NE(text.find("NoNewPrivs:\t1"), std::string::npos);
+}
+
+TEST_F(IsolationTest, TheRunnerGetsTheEnvironmentItsOptionsCarryAndNoOther) {
+    LoaderOptions o = fast_options();
+    o.runner.environment = {"AUTOARR_RUNNER_MARK=carried"};
+    load("segv", o);
+    std::ifstream in("/proc/" + std::to_string(registry_.find("fault-segv")->remote()->pid()) + "/environ");
+    std::vector<std::string> entries;
+    for (std::string e; std::getline(in, e, '\0');)
+        if (!e.starts_with("ASAN_OPTIONS=") && !e.starts_with("TSAN_OPTIONS=")) entries.push_back(e);
+    EXPECT_EQ(entries, (std::vector<std::string>{"AUTOARR_RUNNER_MARK=carried"}));
 }
 
 }  // namespace

@@ -20,8 +20,6 @@
 #include "util/log.h"
 #include "util/paths.h"
 
-extern char** environ;
-
 namespace autoarr::plugin::isolation {
 namespace {
 
@@ -56,17 +54,17 @@ std::string signal_text(int sig) {
     return "signal " + std::to_string(sig) + (abbrev ? " (SIG" + std::string(abbrev) + ")" : "");
 }
 
-// The runner's environment: the host's, plus (in sanitizer builds, where
-// RLIMIT_AS cannot work beside the shadow memory) the sanitizer's own RSS limit.
+// The runner's environment: the one the options carry, plus (in sanitizer
+// builds, where RLIMIT_AS cannot work beside the shadow memory) the
+// sanitizer's own RSS limit.
 std::vector<std::string> runner_environment(const RunnerOptions& o) {
     std::vector<std::string> env;
     std::string asan = "ASAN_OPTIONS=", tsan = "TSAN_OPTIONS=";
-    for (char** e = environ; e && *e; ++e) {
-        std::string_view v(*e);
+    for (const std::string& v : o.environment) {
         if (v.starts_with("ASAN_OPTIONS="))
-            asan = std::string(v) + ":";
+            asan = v + ":";
         else if (v.starts_with("TSAN_OPTIONS="))
-            tsan = std::string(v) + ":";
+            tsan = v + ":";
         else
             env.emplace_back(v);
     }
