@@ -102,10 +102,10 @@ public:
                             " or providers." + who + ".base_url, e.g. http://127.0.0.1:8080 for llama.cpp)");
         auto url = http::base_url_or_config_error(who, "base_url", s.base_url);
         const auto max_answer = http::max_answer_bytes_or_config_error(who, config);
-        // The host serves this instance's secrets as "<provider id>.<name>"
-        // (docs/configuration.md); "api_key" alone is the plugin's own id's.
-        std::string key = sdk::module_host().secret(who + ".api_key").value_or("");
-        if (key.empty()) key = sdk::module_host().secret("api_key").value_or("");
+        // The host serves every instance's secrets as "<provider id>.<name>"
+        // (docs/configuration.md). Only that name: the plain "api_key" is the
+        // `openai` instance's, and must not reach another endpoint's server.
+        const std::string key = sdk::module_host().secret(who + ".api_key").value_or("");
         // A key never crosses a network in clear: plain http only to a literal loopback address.
         if (!key.empty() && !url.tls && !url.is_loopback_address())
             throw Error(AUTOARR_ERR_CONFIG_INVALID,

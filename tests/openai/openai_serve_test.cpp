@@ -86,6 +86,38 @@ TEST(OpenAiServe, SeveralEndpointsAtOnceEachWithItsOwnId) {
     EXPECT_NE(r.body.find("event: done"), std::string::npos);
 }
 
+// The `openai` instance's key (served to the plugin also as the plain
+// "api_key") goes to its own server only, never to a keyless endpoint beside it.
+TEST(OpenAiServe, AKeyGoesOnlyToTheEndpointItWasSetFor) {
+    TempDir dir;
+    OpenAiSim llama;  // llama.cpp, no key
+    OpenAiSimProfile rp;
+    rp.flavor = OpenAiSimProfile::Flavor::openrouter;
+    rp.model = "meta-llama/llama-3.1-8b-instruct";
+    rp.api_key = "sk-or-v1-default";
+    OpenAiSim router(rp);
+    write_file(dir.path() / "config.json", R"({
+      "routing": {"provider": "lmstudio", "fallback_order": ["openai"]},
+      "providers": {
+        "lmstudio": {"plugin": "openai", "base_url": ")" +
+                                               llama.url() + R"("},
+        "openai": {"plugin": "openai", "base_url": ")" +
+                                               router.url() + R"(", "health_check": "models"}
+      }})");
+    Serve s(dir.path() / "a.db", {"AUTOARR_PROVIDER_OPENAI_API_KEY=sk-or-v1-default", "OLLAMA_URL=http://127.0.0.1:9"},
+            {"--config", (dir.path() / "config.json").string()});
+    auto list = providers_when_checked(s);
+    ASSERT_TRUE(provider(list, "lmstudio")) << json::serialize(list);
+    EXPECT_EQ(provider(list, "lmstudio")->at("state"), "healthy") << json::serialize(list);
+    auto r = s.post("/api/v1/chat", R"({"provider":"lmstudio","messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = s.post("/api/v1/chat", R"({"provider":"openai","messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(router.server().requests().back().headers.at("authorization"), "Bearer sk-or-v1-default");
+    ASSERT_FALSE(llama.server().requests().empty());
+    for (const auto& req : llama.server().requests()) EXPECT_EQ(req.headers.count("authorization"), 0u) << req.target;
+}
+
 TEST(OpenAiServe, TheDefaultInstanceReadsItsVariablesAndIsNotConfiguredWithoutThem) {
     TempDir dir;
     {
@@ -101,13 +133,16 @@ TEST(OpenAiServe, TheDefaultInstanceReadsItsVariablesAndIsNotConfiguredWithoutTh
         EXPECT_NE(r.body.find("AUTOARR_PROVIDER_OPENAI_BASE_URL"), std::string::npos) << r.body;
     }
     OpenAiSim llama;
-    Serve s(dir.path() / "b.db",
-            {"OLLAMA_URL=http://127.0.0.1:9", "AUTOARR_PROVIDER_OPENAI_BASE_URL=" + llama.url(),
-             "AUTOARR_PROVIDER_OPENAI_MODEL=qwen2.5-7b-instruct-q4_k_m.gguf"},
-            {});
+    Serve s(
+        dir.path() / "b.db",
+        {"OLLAMA_URL=http://127.0.0.1:9", "AUTOARR_PROVIDER_OPENAI_BASE_URL=" + llama.url(),
+         "AUTOARR_PROVIDER_OPENAI_MODEL=qwen2.5-7b-instruct-q4_k_m.gguf", "AUTOARR_PROVIDER_OPENAI_API_KEY=sk-local-1"},
+        {});
     auto r = s.post("/api/v1/chat", R"({"provider":"openai","messages":[{"role":"user","content":"hi"}]})");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json().at("content"), "You said: hi");
+    // The key from the environment reached the plugin through the secret service, and the server.
+    EXPECT_EQ(llama.server().requests().back().headers.at("authorization"), "Bearer sk-local-1");
 }
 
 // An audit explained end to end by a llama.cpp server with a 4 096-token window
