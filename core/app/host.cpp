@@ -94,7 +94,6 @@ std::unique_ptr<Host> build_host(const HostOptions& o) {
             ro.order.push_back(id);
             continue;
         }
-        if (id == host->config.provider && !host->config.provider_explicit) continue;  // an unused default
         std::string known;
         for (const auto& k : provider_ids) known += (known.empty() ? "" : ", ") + k;
         host->errors.push_back("unknown provider \"" + id + "\" in LLM_PROVIDER/LLM_FALLBACK_ORDER (loaded: " +

@@ -406,7 +406,7 @@ std::vector<std::string> Config::order() const {
     auto add = [&](const std::string& id) {
         if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
     };
-    add(provider);
+    if (provider_explicit) add(provider);
     for (const auto& id : fallback_order) add(id);
     return out;
 }

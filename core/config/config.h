@@ -45,7 +45,10 @@ struct Config {
     std::optional<std::filesystem::path> file;  // the file that was read, if any
     std::vector<std::string> errors;            // problems that make the whole configuration unusable
 
-    // The configured order: provider, then the fallback order, without repeats.
+    // The configured order: the provider when something set it, then the
+    // fallback order, without repeats. The built-in default pins nothing: with
+    // LLM_PROVIDER unset the first place goes by manifest priority (Ollama's
+    // 10 is the lowest of the first-party plugins; a plugin may go below it).
     std::vector<std::string> order() const;
     const ProviderConfig* provider_config(const std::string& id) const;
 };

@@ -186,6 +186,35 @@ TEST(CliProvidersTest, JsonInRoutingOrderWithState) {
         EXPECT_TRUE(arr[0].as_object().contains(k)) << k;
 }
 
+// With LLM_PROVIDER unset, manifest priority alone orders the providers: a
+// plugin below Ollama's 10 goes first. Setting LLM_PROVIDER puts that one first.
+TEST(CliProvidersTest, APriorityBelowOllamasGoesFirstUntilLlmProviderNamesAnother) {
+    TempDir dir;
+    const auto plugin = install_fixture(dir.path(), "a", "fixture_script_a", "script-a");
+    write_file(plugin / "manifest.json",
+               manifest_json("script-a", "libfixture_script_a.so", "1.0", "x86_64", /*priority=*/5));
+    auto ids = [&](const std::string& env) {
+        auto r =
+            run_process("env -u LLM_PROVIDER -u LLM_FALLBACK_ORDER -u CLAUDE_API_KEY -u ANTHROPIC_API_KEY " + env +
+                        " OLLAMA_URL=http://127.0.0.1:9 " +
+                        autoarr("--log-level off providers --json --plugin-dir " + shell_quote(dir.path().string())));
+        std::vector<std::string> out;
+        if (r.exit_code != 0) {
+            ADD_FAILURE() << r.err;
+            return out;
+        }
+        const json::value list = json::parse(r.out);
+        for (const auto& p : list.as_array()) {
+            const std::string id(p.at("id").as_string());
+            if (id == "script-a" || id == "ollama" || id == "claude" || id == "openai") out.push_back(id);
+        }
+        return out;
+    };
+    EXPECT_EQ(ids(""), (std::vector<std::string>{"script-a", "ollama", "claude", "openai"}));
+    EXPECT_EQ(ids("LLM_PROVIDER=ollama"), (std::vector<std::string>{"ollama", "script-a", "claude", "openai"}));
+    EXPECT_EQ(ids("LLM_FALLBACK_ORDER=claude"), (std::vector<std::string>{"claude", "script-a", "ollama", "openai"}));
+}
+
 }  // namespace
 }  // namespace autoarr::test
 

@@ -27,6 +27,9 @@ TEST(ConfigTest, Defaults) {
     auto c = load_with({});
     EXPECT_EQ(c.provider, "ollama");
     EXPECT_FALSE(c.provider_explicit);
+    EXPECT_TRUE(c.order().empty());  // the default pins nothing: manifest priority orders
+    EXPECT_EQ(load_with({{"LLM_FALLBACK_ORDER", "claude,ollama"}}).order(),
+              (std::vector<std::string>{"claude", "ollama"}));
     EXPECT_TRUE(c.fallback_enabled);
     EXPECT_EQ(c.providers["ollama"].settings.at("model"), "qwen2.5:7b");
     EXPECT_TRUE(c.errors.empty());
