@@ -121,6 +121,15 @@ std::map<std::string, std::string> quarantined_by_service(const CliArgs& a,
     return out;
 }
 
+// Is `path` inside `dir`, component by component (/x/p2/lib.so is not inside /x/p)?
+bool is_within(const fs::path& path, const fs::path& dir) {
+    const fs::path p = path.lexically_normal(), d = dir.lexically_normal();
+    auto di = d.begin(), pi = p.begin();
+    for (; di != d.end() && !di->empty(); ++di, ++pi)
+        if (pi == p.end() || *pi != *di) return false;
+    return true;
+}
+
 int list(const CliArgs& a) {
     std::vector<std::string> errors;
     const auto settings = settings_from(a, errors);
@@ -133,10 +142,8 @@ int list(const CliArgs& a) {
     // scripts (and packaging tests) must not mistake it for success.
     int status = 0;
     for (const auto& dir : a.values("--plugin-dir")) {
-        const std::string prefix = fs::path(dir).lexically_normal().string();
         bool any = false;
-        for (const auto& r : registry.records())
-            any = any || (r.loaded && r.path.lexically_normal().string().rfind(prefix, 0) == 0);
+        for (const auto& r : registry.records()) any = any || (r.loaded && is_within(r.path, dir));
         if (!any) {
             std::cerr << "autoarr plugins: no loadable plugin in --plugin-dir " << dir << "\n";
             status = 1;

@@ -103,6 +103,16 @@ TEST(CliTest, TextListing) {
     r = run_process(
         autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " + shell_quote(dir.path().string())));
     EXPECT_NE(r.out.find(long_id + "  1.0.0"), std::string::npos) << r.out;
+
+    // A plugin in a directory whose name merely starts with the empty one's does not count for it.
+    TempDir root;
+    std::filesystem::create_directories(root.path() / "p");
+    install_fixture(root.path() / "p2", "a", "fixture_script_a", "script-a");
+    r = run_process(autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir " +
+                            shell_quote((root.path() / "p").string()) + " --plugin-dir " +
+                            shell_quote((root.path() / "p2").string())));
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_EQ(r.err, "autoarr plugins: no loadable plugin in --plugin-dir " + (root.path() / "p").string() + "\n");
 }
 
 }  // namespace
