@@ -18,6 +18,7 @@
 #include "connectors/stack.h"
 #include "store/store.h"
 #include "util/strings.h"
+#include "util/utc_time.h"
 
 namespace autoarr::app {
 
@@ -25,10 +26,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: autoarr audit [--from DIR] [--provider ID] [--format json|markdown|text] [--fail-on SEVERITY]\n"
     "                     [--save DIR] [--no-llm] [--no-cache] [--progress] [--deadline SECONDS]\n"
-    "                     [--rules FILE] [--config FILE] [--plugin-dir DIR]...\n"
+    "                     [--rules FILE] [--today YYYY-MM-DD] [--config FILE] [--plugin-dir DIR]...\n"
+    "                     [--no-builtin-plugins]\n"
     "  --no-cache   ask the model about every finding, without reading or writing the explanation cache\n"
     "  --progress   print the explanation progress on stderr even when it is not a terminal\n"
     "  --deadline   seconds the model may take in all (default 180); what was explained by then is kept\n"
+    "  --today      the date the rules' $today is (default: today), to repeat an earlier audit exactly\n"
     "exit: 0 done, 3 a finding at or above --fail-on, 2 error\n";
 }
 
@@ -50,6 +53,10 @@ int run_audit_command(const std::vector<std::string>& args) {
             return 2;
         }
         deadline = std::chrono::milliseconds(static_cast<int64_t>(*secs * 1000));
+    }
+    if (auto today = a.value("--today"); today && !util::is_calendar_date(*today)) {
+        std::cerr << "autoarr audit: --today must be a date written YYYY-MM-DD, not \"" << *today << "\"\n";
+        return 2;
     }
     std::optional<std::string> fail_on = a.value("--fail-on");
     if (fail_on && audit::severity_rank(*fail_on) > 3) {

@@ -13,6 +13,7 @@
 #include "fix/fix_report.h"
 #include "fix/fix_run.h"
 #include "store/store.h"
+#include "util/utc_time.h"
 
 namespace autoarr::app {
 
@@ -111,6 +112,10 @@ int run_fix_command(const std::vector<std::string>& args) {
     CliArgs a(args, {"--yes", "--force", "--rollback-on-failure", "--help"},
               {"--audit", "--severity", "--format", "--config", "--rules", "--db", "--today"});
     if (auto code = usage_exit(a, "fix", kFixUsage, /*takes_positional=*/true)) return *code;
+    if (auto today = a.value("--today"); today && !util::is_calendar_date(*today)) {
+        std::cerr << "autoarr fix: --today must be a date written YYYY-MM-DD, not \"" << *today << "\"\n";
+        return 2;
+    }
     const std::string format = a.value("--format").value_or("text");
     if (!format_ok(format, true)) {
         std::cerr << "autoarr fix: --format must be text, markdown or json, not \"" << format << "\"\n";

@@ -1,6 +1,6 @@
 #include "audit/audit_run.h"
 
-#include <cctype>
+#include <autoarr/setting_variable.hpp>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -28,12 +28,9 @@ std::string enable_hint(const routing::Router& router, const std::optional<std::
             how = "start Ollama (OLLAMA_URL, default http://127.0.0.1:11434) with the model in OLLAMA_MODEL pulled";
         else if (id == "claude")
             how = "set CLAUDE_API_KEY for claude";
-        else {
-            std::string var;
-            for (unsigned char c : id) var += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
-            how = "configure " + id + " (providers." + id + " in the config file, or AUTOARR_PROVIDER_" + var +
-                  "_BASE_URL and the like)";
-        }
+        else
+            how = "configure " + id + " (providers." + id + " in the config file, or " +
+                  sdk::setting_variable(id, "base_url") + " and the like)";
         out += (out.empty() ? "" : ", or ") + how;
     }
     return out.empty() ? "install a provider plugin" : out;

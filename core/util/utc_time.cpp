@@ -32,4 +32,20 @@ std::string utc_iso_millis(std::chrono::system_clock::time_point tp) {
     return cached_prefix + frac;
 }
 
+bool is_calendar_date(std::string_view text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+    auto number = [&](std::size_t at, std::size_t n, int& out) {
+        out = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (text[i] < '0' || text[i] > '9') return false;
+            out = out * 10 + (text[i] - '0');
+        }
+        return true;
+    };
+    int y = 0, m = 0, d = 0;
+    if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d)) return false;
+    using namespace std::chrono;
+    return year_month_day{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}}.ok();
+}
+
 }  // namespace autoarr::util

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace autoarr::util {
 
@@ -12,5 +13,8 @@ std::string format_utc(std::chrono::system_clock::time_point tp, const char* for
 // ISO 8601 with milliseconds, "2026-11-26T14:48:31.123Z": the form SQLite's
 // strftime('%Y-%m-%dT%H:%M:%fZ') writes, so stored rows sort as text.
 std::string utc_iso_millis(std::chrono::system_clock::time_point tp);
+
+// Is `text` a calendar date written YYYY-MM-DD (2026-02-29 is not)?
+bool is_calendar_date(std::string_view text);
 
 }  // namespace autoarr::util

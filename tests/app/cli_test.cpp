@@ -248,6 +248,19 @@ TEST(CliAuditTest, JsonReportAndExitCodes) {
     EXPECT_EQ(missing.exit_code, 2);
     EXPECT_NE(missing.err.find("/nonexistent does not exist"), std::string::npos);
     EXPECT_EQ(run_process(audit_cmd("--no-llm")).exit_code, 2);
+    for (const char* bad_date : {"2026-02-29", "2026-13-01", "26-01-01", "2026-1-01", "today"}) {
+        auto dated = run_process(audit_cmd("--from " + shell_quote(kSample) + " --no-llm --today " + bad_date));
+        EXPECT_EQ(dated.exit_code, 2) << bad_date;
+        EXPECT_NE(dated.err.find(std::string("--today must be a date written YYYY-MM-DD, not \"") + bad_date + "\""),
+                  std::string::npos)
+            << dated.err;
+    }
+    EXPECT_EQ(run_process(audit_cmd("--from " + shell_quote(kSample) + " --no-llm --today 2028-02-29")).exit_code, 0);
+    auto fix = run_process(shell_quote(AUTOARR_BINARY) + " --log-level off fix --today 2026-04-31");
+    EXPECT_EQ(fix.exit_code, 2);
+    EXPECT_NE(fix.err.find("autoarr fix: --today must be a date written YYYY-MM-DD, not \"2026-04-31\""),
+              std::string::npos)
+        << fix.err;
 }
 
 TEST(CliAuditTest, WithoutAModelServerItRunsRulesOnlyAndSaysHowToEnableOne) {
@@ -259,6 +272,27 @@ TEST(CliAuditTest, WithoutAModelServerItRunsRulesOnlyAndSaysHowToEnableOne) {
     EXPECT_NE(r.out.find("rules-only"), std::string::npos);
     EXPECT_NE(r.out.find("no language model is reachable"), std::string::npos);
     EXPECT_NE(r.out.find("CLAUDE_API_KEY"), std::string::npos);
+    // The hint names every provider that is loaded, and only those.
+    EXPECT_NE(r.out.find("OLLAMA_URL"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("AUTOARR_PROVIDER_OPENAI_BASE_URL"), std::string::npos) << r.out;
+    TempDir only_claude;
+    std::filesystem::copy(std::filesystem::path(AUTOARR_BUILTIN_PLUGIN_DIR) / "claude", only_claude.path() / "claude");
+    r = run_process("env -u CLAUDE_API_KEY -u ANTHROPIC_API_KEY OLLAMA_URL=http://127.0.0.1:1 " +
+                    audit_cmd("--from " + shell_quote(kSample) + " --no-builtin-plugins --plugin-dir " +
+                              shell_quote(only_claude.path().string())));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("set CLAUDE_API_KEY for claude"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("OLLAMA_URL"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("AUTOARR_PROVIDER_OPENAI"), std::string::npos) << r.out;
+}
+
+TEST(CliAuditTest, HelpListsEveryOption) {
+    auto r = run_process(audit_cmd("--help"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const char* flag :
+         {"--from", "--provider", "--format", "--fail-on", "--save", "--no-llm", "--no-cache", "--progress",
+          "--deadline", "--rules", "--today", "--config", "--plugin-dir", "--no-builtin-plugins"})
+        EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
 }
 
 TEST(CliAuditTest, SaveWritesARedactedSnapshotThatAuditsAgain) {
