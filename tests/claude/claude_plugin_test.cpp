@@ -155,6 +155,65 @@ TEST_F(ClaudeTest, StreamsAssembleTheExpectedText) {
     }
 }
 
+// ABI 1.1 tools through the loaded plugin: the capability, tools out as
+// input_schema, a tool_use answer as tool_calls, and a streamed tool_use (its
+// input in input_json_delta fragments, as Anthropic streams it) as one
+// tool_call event once its block stops.
+TEST_F(ClaudeTest, ToolsCrossTheLoadedPluginPlainAndStreamed) {
+    auto inst = make();
+    ASSERT_TRUE(inst->capability_flags() & AUTOARR_CAP_TOOLS);
+    const std::string tools = R"(,"tools":[{"name":"get_config","parameters":{"type":"object"}}])";
+    server_->on("POST", "/v1/messages", [](const ReceivedRequest&) {
+        return body_response(
+            200,
+            R"({"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[)"
+            R"({"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_01","name":"get_config",)"
+            R"("input":{"app":"sabnzbd"}}],"stop_reason":"tool_use","stop_sequence":null,)"
+            R"("usage":{"input_tokens":20,"output_tokens":9}})");
+    });
+    std::string out;
+    auto st = complete(*inst, out, chat_request("use a tool", tools));
+    ASSERT_TRUE(st.ok()) << st.message;
+    auto o = json::parse(out).as_object();
+    EXPECT_EQ(o.at("finish_reason"), "tool_calls");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("id"), "toolu_01");
+    EXPECT_EQ(o.at("tool_calls").at(0).at("arguments").at("app"), "sabnzbd");
+    auto sent = json::parse(server_->requests().back().body).as_object();
+    EXPECT_EQ(sent.at("tools").at(0).at("input_schema").at("type"), "object");
+
+    const std::string sse =
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_02\",\"type\":"
+        "\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-5-20250929\","
+        "\"stop_reason\":null,\"usage\":{\"input_tokens\":20,\"output_tokens\":1}}}\n\n"
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+        "{\"type\":\"tool_use\",\"id\":\"toolu_02\",\"name\":\"get_config\",\"input\":{}}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"app\\\": \\\"son\"}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"input_json_delta\",\"partial_json\":\"arr\\\"}\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\","
+        "\"stop_sequence\":null},\"usage\":{\"output_tokens\":12}}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    server_->on("POST", "/v1/messages",
+                [sse](const ReceivedRequest&) { return body_response(200, sse, "text/event-stream", true); });
+    std::vector<std::string> calls, done;
+    plugin::CallContext ctx;
+    st = inst->stream(ctx, chat_request("use a tool", tools), [&](uint32_t kind, std::string_view data) {
+        if (kind == AUTOARR_EVENT_TOOL_CALL) calls.emplace_back(data);
+        if (kind == AUTOARR_EVENT_DONE) done.emplace_back(data);
+        return true;
+    });
+    ASSERT_TRUE(st.ok()) << st.message;
+    ASSERT_EQ(calls.size(), 1u);
+    const auto call = json::parse(calls[0]).as_object();
+    EXPECT_EQ(call.at("id"), "toolu_02");
+    EXPECT_EQ(call.at("name"), "get_config");
+    EXPECT_EQ(call.at("arguments").at("app"), "sonarr");
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(json::parse(done[0]).at("finish_reason"), "tool_calls");
+}
+
 TEST_F(ClaudeTest, StreamUsageIsCumulativeOverwriteNotSum) {
     serve("stream_basic.sse");
     auto r = stream_call(*make(), chat_request("hi"));

@@ -359,6 +359,26 @@ TEST_F(OpenAiTest, OpenRouterHealthProvesTheKeyAndStreamsCarryCommentsCostAndErr
     EXPECT_TRUE(r.status.flags & AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT);
 }
 
+// health_check "auto" (the default) proves the key at OpenRouter, whose model
+// list is public, and lists the models anywhere else.
+TEST_F(OpenAiTest, AutoHealthChecksTheKeyAtOpenRouterAndTheModelsElsewhere) {
+    plugin::CallContext ctx;
+    std::string detail;
+    // No key at openrouter.ai: the key check fails at once, before any network call
+    // (this machine has no route there, so a call would be a transport error instead).
+    auto router = instance_of(plugin_, R"({"provider_id":"openrouter","base_url":"https://openrouter.ai/api"})");
+    auto st = router->health(ctx, detail);
+    EXPECT_EQ(st.code, AUTOARR_ERR_AUTH_FAILED) << st.message;
+    EXPECT_NE(st.message.find("AUTOARR_PROVIDER_OPENROUTER_API_KEY"), std::string::npos) << st.message;
+    // Elsewhere, also without a key, health is the model list.
+    OpenAiSim llama;
+    auto local = make(llama);
+    ASSERT_TRUE(local->health(ctx, detail).ok()) << detail;
+    std::vector<std::string> asked;
+    for (const auto& req : llama.server().requests()) asked.push_back(req.target);
+    EXPECT_EQ(asked, (std::vector<std::string>{"/v1/models", "/props"}));  // llama.cpp's served window is in /props
+}
+
 TEST_F(OpenAiTest, TlsIsAlwaysVerifiedAndAKeyNeverGoesOutInClear) {
     TestCerts certs;
     FixtureServer tls(FixtureServer::Tls{certs.path("server.pem"), certs.path("server.key")});
@@ -380,6 +400,18 @@ TEST_F(OpenAiTest, TlsIsAlwaysVerifiedAndAKeyNeverGoesOutInClear) {
     EXPECT_FALSE(refused);
     EXPECT_EQ(cst.code, AUTOARR_ERR_CONFIG_INVALID);
     EXPECT_NE(cst.message.find("plain http"), std::string::npos) << cst.message;
+}
+
+// OpenAI's finish reasons as ABI 1.1's: content_filter (Azure, OpenAI's
+// moderation) and tool_calls are their own; llama.cpp's older "eos" is a stop.
+TEST(OpenAiProtocol, FinishReasonsMapToTheAbis) {
+    EXPECT_EQ(openai::normalise_finish_reason("stop"), "stop");
+    EXPECT_EQ(openai::normalise_finish_reason("eos"), "stop");
+    EXPECT_EQ(openai::normalise_finish_reason("length"), "length");
+    EXPECT_EQ(openai::normalise_finish_reason("tool_calls"), "tool_calls");
+    EXPECT_EQ(openai::normalise_finish_reason("function_call"), "tool_calls");
+    EXPECT_EQ(openai::normalise_finish_reason("content_filter"), "content_filter");
+    EXPECT_EQ(openai::normalise_finish_reason("error"), "error");  // OpenRouter's mid-stream error
 }
 
 // Found by the openai_stream fuzzer: an error body whose message is empty

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 #include "plugin/plugin_registry.h"
 #include "support/plugin_dir.h"
@@ -86,6 +87,31 @@ TEST_F(InstanceTest, StreamDeliversEventsAndHonoursStop) {
     st = inst->stream(call, "{}", [&](uint32_t, std::string_view) { return ++seen < 2; });
     EXPECT_EQ(st.code, AUTOARR_ERR_CANCELLED);
     EXPECT_EQ(seen, 2);
+}
+
+// The C++ helper keeps the one stream-stop contract for plugin code that
+// ignores the stop: good-cpp writes on and returns normally, yet the host gets
+// no event after the stop and the call is CANCELLED, with partial output.
+TEST_F(InstanceTest, TheCppHelperTurnsAStopThePluginIgnoredIntoCancelled) {
+    auto inst = make("good-cpp");
+    CallContext call;
+    std::vector<std::string> seen;
+    auto st = inst->stream(call, "{}", [&](uint32_t, std::string_view data) {
+        seen.emplace_back(data);
+        return false;
+    });
+    EXPECT_EQ(st.code, AUTOARR_ERR_CANCELLED) << st.message;
+    EXPECT_NE(st.message.find("the host stopped the stream"), std::string::npos) << st.message;
+    EXPECT_TRUE(st.flags & AUTOARR_ERROR_FLAG_PARTIAL_OUTPUT);
+    EXPECT_EQ(seen, (std::vector<std::string>{"partial "}));
+    // Not stopped, the same plugin streams to its end.
+    seen.clear();
+    st = inst->stream(call, "{}", [&](uint32_t, std::string_view data) {
+        seen.emplace_back(data);
+        return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.message;
+    EXPECT_EQ(seen.size(), 3u);
 }
 
 TEST_F(InstanceTest, ConfigErrorsNameTheSetting) {
