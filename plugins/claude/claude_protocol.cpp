@@ -4,9 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "json_object.h"
+#include "settings_reader.h"
 #include "tool_functions.h"
 
 namespace autoarr::claude {
@@ -28,42 +30,16 @@ std::string str(const json::value* v) {
 
 Settings parse_settings(std::string_view text) {
     Settings s;
-    json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
-    auto take_string = [&](const char* k, std::string& out) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_string() || v->get_string().empty())
-                throw std::invalid_argument(std::string("setting \"") + k + "\" must be a non-empty string");
-            out = std::string(v->get_string());
-        }
-    };
-    auto take_positive = [&](const char* k, double& out) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_number() || !(v->to_number<double>() > 0))
-                throw std::invalid_argument(std::string("setting \"") + k + "\" must be a positive number");
-            out = v->to_number<double>();
-        }
-    };
-    take_string("base_url", s.base_url);
-    take_string("model", s.model);
-    take_string("ca_file", s.ca_file);
-    take_string("anthropic_version", s.anthropic_version);
-    take_positive("timeout_s", s.timeout_s);
-    take_positive("health_timeout_s", s.health_timeout_s);
-    if (const auto* v = o.if_contains("max_idle_connections")) {
-        if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > 256)
-            throw std::invalid_argument("setting \"max_idle_connections\" must be an integer from 0 to 256");
-        s.max_idle_connections = v->get_int64();
-    }
-    if (const auto* v = o.if_contains("max_tokens")) {
-        if (!v->is_int64() || v->get_int64() <= 0)
-            throw std::invalid_argument("setting \"max_tokens\" must be a positive integer");
-        s.max_tokens = v->get_int64();
-    }
-    if (const auto* v = o.if_contains("structured_output")) {
-        if (!v->is_string() || (v->get_string() != "auto" && v->get_string() != "on" && v->get_string() != "off"))
-            throw std::invalid_argument("setting \"structured_output\" must be \"auto\", \"on\" or \"off\"");
-        s.structured_output = std::string(v->get_string());
-    }
+    const plugin_json::SettingsReader in(text);
+    in.text("base_url", s.base_url, /*may_be_empty=*/false);
+    in.text("model", s.model, /*may_be_empty=*/false);
+    in.text("ca_file", s.ca_file, /*may_be_empty=*/false);
+    in.text("anthropic_version", s.anthropic_version, /*may_be_empty=*/false);
+    in.positive("timeout_s", s.timeout_s);
+    in.positive("health_timeout_s", s.health_timeout_s);
+    in.integer("max_idle_connections", s.max_idle_connections, 0, 256);
+    in.integer("max_tokens", s.max_tokens, 1, std::numeric_limits<int64_t>::max());
+    in.choice("structured_output", s.structured_output, {"auto", "on", "off"});
     return s;
 }
 

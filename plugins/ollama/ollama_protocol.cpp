@@ -4,27 +4,15 @@
 #include <map>
 #include <stdexcept>
 
+#include "json_object.h"
+#include "settings_reader.h"
 #include "tool_functions.h"
 
 namespace autoarr::ollama {
 namespace json = boost::json;
+using plugin_json::parse_object;
 
 namespace {
-
-double positive_number(const json::object& o, const char* key, double fallback) {
-    const auto* v = o.if_contains(key);
-    if (!v) return fallback;
-    if (!v->is_number() || !(v->to_number<double>() > 0))
-        throw std::invalid_argument(std::string("setting \"") + key + "\" must be a positive number");
-    return v->to_number<double>();
-}
-
-json::object parse_object(std::string_view text, const char* what, json::storage_ptr sp = {}) {
-    json::error_code ec;
-    json::value v = json::parse(text, ec, std::move(sp));
-    if (ec || !v.is_object()) throw std::invalid_argument(std::string(what) + " must be a JSON object");
-    return std::move(v.get_object());
-}
 
 json::object usage_object(const ChatChunk& f, int64_t num_ctx) {
     json::object o{{"prompt_tokens", f.prompt_tokens.value_or(0)},
@@ -38,39 +26,21 @@ json::object usage_object(const ChatChunk& f, int64_t num_ctx) {
 
 Settings parse_settings(std::string_view text) {
     Settings s;
-    json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
-    if (const auto* v = o.if_contains("url")) {
-        if (!v->is_string() || v->get_string().empty())
-            throw std::invalid_argument("setting \"url\" must be a URL string");
-        s.url = std::string(v->get_string());
-    }
-    if (const auto* v = o.if_contains("model")) {
-        if (!v->is_string() || v->get_string().empty())
-            throw std::invalid_argument("setting \"model\" must be a non-empty string");
-        s.model = std::string(v->get_string());
-    }
-    s.timeout_s = positive_number(o, "timeout_s", s.timeout_s);
-    s.pull_timeout_s = positive_number(o, "pull_timeout_s", s.pull_timeout_s);
-    s.health_timeout_s = positive_number(o, "health_timeout_s", s.health_timeout_s);
-    s.models_ttl_s = positive_number(o, "models_ttl_s", s.models_ttl_s);
-    if (const auto* v = o.if_contains("auto_download")) {
-        if (!v->is_bool()) throw std::invalid_argument("setting \"auto_download\" must be true or false");
-        s.auto_download = v->get_bool();
-    }
-    if (const auto* v = o.if_contains("keep_alive")) {
+    const plugin_json::SettingsReader in(text);
+    in.text("url", s.url, /*may_be_empty=*/false);
+    in.text("model", s.model, /*may_be_empty=*/false);
+    in.positive("timeout_s", s.timeout_s);
+    in.positive("pull_timeout_s", s.pull_timeout_s);
+    in.positive("health_timeout_s", s.health_timeout_s);
+    in.positive("models_ttl_s", s.models_ttl_s);
+    in.boolean("auto_download", s.auto_download);
+    if (const auto* v = in.raw("keep_alive")) {
         if (!v->is_number() && !v->is_string())
-            throw std::invalid_argument("setting \"keep_alive\" must be seconds or a duration such as \"5m\"");
+            plugin_json::SettingsReader::fail("keep_alive", "seconds or a duration such as \"5m\"");
         s.keep_alive = *v;
     }
-    if (const auto* v = o.if_contains("num_ctx")) {
-        if (!v->is_int64() || v->get_int64() < 256 || v->get_int64() > 1048576)
-            throw std::invalid_argument("setting \"num_ctx\" must be an integer from 256 to 1048576");
-        s.num_ctx = v->get_int64();
-    }
-    if (const auto* v = o.if_contains("think")) {
-        if (!v->is_bool()) throw std::invalid_argument("setting \"think\" must be true or false");
-        s.think = v->get_bool();
-    }
+    in.integer("num_ctx", s.num_ctx, 256, 1048576);
+    in.boolean("think", s.think);
     return s;
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "json_object.h"
+#include "settings_reader.h"
 #include "tool_functions.h"
 
 namespace autoarr::openai {
@@ -80,56 +81,20 @@ json::value tool_choice_to_openai(const json::value& c) {
 
 Settings parse_settings(std::string_view text) {
     Settings s;
-    json::object o = parse_object(text.empty() ? "{}" : text, "the settings");
-    auto take_string = [&](const char* k, std::string& out) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_string()) throw std::invalid_argument(std::string("setting \"") + k + "\" must be a string");
-            out = std::string(v->get_string());
-        }
-    };
-    auto take_positive = [&](const char* k, double& out) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_number() || !(v->to_number<double>() > 0))
-                throw std::invalid_argument(std::string("setting \"") + k + "\" must be a positive number");
-            out = v->to_number<double>();
-        }
-    };
-    auto take_count = [&](const char* k, int64_t& out, int64_t max) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > max)
-                throw std::invalid_argument(std::string("setting \"") + k + "\" must be an integer from 0 to " +
-                                            std::to_string(max));
-            out = v->get_int64();
-        }
-    };
-    auto take_bool = [&](const char* k, bool& out) {
-        if (const auto* v = o.if_contains(k)) {
-            if (!v->is_bool()) throw std::invalid_argument(std::string("setting \"") + k + "\" must be true or false");
-            out = v->get_bool();
-        }
-    };
-    auto take_choice = [&](const char* k, std::string& out, std::initializer_list<const char*> allowed) {
-        take_string(k, out);
-        std::string list;
-        for (const char* a : allowed) {
-            if (out == a) return;
-            list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
-        }
-        throw std::invalid_argument(std::string("setting \"") + k + "\" must be one of " + list);
-    };
-    take_string("provider_id", s.provider_id);
-    take_string("base_url", s.base_url);
-    take_string("model", s.model);
-    take_string("ca_file", s.ca_file);
-    take_positive("timeout_s", s.timeout_s);
-    take_positive("health_timeout_s", s.health_timeout_s);
-    take_count("max_idle_connections", s.max_idle_connections, 256);
-    take_count("context_window", s.context_window, 100000000);
-    take_count("max_concurrency", s.max_concurrency, 1024);
-    take_choice("structured_output", s.structured_output, {"json_schema", "json_object", "off"});
-    take_choice("health_check", s.health_check, {"auto", "models", "key"});
-    take_bool("stream_usage", s.stream_usage);
-    take_bool("tools", s.tools);
+    const plugin_json::SettingsReader in(text);
+    in.text("provider_id", s.provider_id);
+    in.text("base_url", s.base_url);
+    in.text("model", s.model);
+    in.text("ca_file", s.ca_file);
+    in.positive("timeout_s", s.timeout_s);
+    in.positive("health_timeout_s", s.health_timeout_s);
+    in.integer("max_idle_connections", s.max_idle_connections, 0, 256);
+    in.integer("context_window", s.context_window, 0, 100000000);
+    in.integer("max_concurrency", s.max_concurrency, 0, 1024);
+    in.choice("structured_output", s.structured_output, {"json_schema", "json_object", "off"});
+    in.choice("health_check", s.health_check, {"auto", "models", "key"});
+    in.boolean("stream_usage", s.stream_usage);
+    in.boolean("tools", s.tools);
     return s;
 }
 
