@@ -35,7 +35,7 @@ struct AppConfig {
 
 struct Config {
     std::map<std::string, AppConfig> apps;    // sabnzbd | sonarr | radarr: the configured ones only
-    std::string provider = "ollama";          // LLM_PROVIDER
+    std::string provider;                     // LLM_PROVIDER; empty: by manifest priority
     bool provider_explicit = false;           // set by the file, LLM_PROVIDER or --provider (not the default)
     std::vector<std::string> fallback_order;  // LLM_FALLBACK_ORDER
     bool fallback_enabled = true;             // LLM_FALLBACK_ENABLED

@@ -222,7 +222,10 @@ TEST(CliProvidersTest, APriorityBelowOllamasGoesFirstUntilLlmProviderNamesAnothe
     };
     EXPECT_EQ(ids(""), (std::vector<std::string>{"script-a", "ollama", "claude", "openai"}));
     EXPECT_EQ(ids("LLM_PROVIDER=ollama"), (std::vector<std::string>{"ollama", "script-a", "claude", "openai"}));
-    EXPECT_EQ(ids("LLM_FALLBACK_ORDER=claude"), (std::vector<std::string>{"claude", "script-a", "ollama", "openai"}));
+    // A fallback order alone is tried after the first by priority, never before it.
+    EXPECT_EQ(ids("LLM_FALLBACK_ORDER=claude"), (std::vector<std::string>{"script-a", "claude", "ollama", "openai"}));
+    std::filesystem::remove_all(plugin);
+    EXPECT_EQ(ids("LLM_FALLBACK_ORDER=openai"), (std::vector<std::string>{"ollama", "openai", "claude"}));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ Config load_with(Environment env, const std::string& file_text = "", std::option
 
 TEST(ConfigTest, Defaults) {
     auto c = load_with({});
-    EXPECT_EQ(c.provider, "ollama");
+    EXPECT_EQ(c.provider, "");
     EXPECT_FALSE(c.provider_explicit);
     EXPECT_TRUE(c.order().empty());  // the default pins nothing: manifest priority orders
     EXPECT_EQ(load_with({{"LLM_FALLBACK_ORDER", "claude,ollama"}}).order(),
