@@ -508,10 +508,8 @@ Environment process_environment() {
 }
 
 bool secret_variable(std::string_view name) {
-    const std::string folded = lower(name);
-    for (std::string_view suffix : {"_key", "_token", "_secret", "_password"})
-        if (folded.ends_with(suffix)) return true;
-    return false;
+    // Every name a provider setting counts as a secret, and any *_KEY besides.
+    return secret_setting(name) || lower(name).ends_with("_key");
 }
 
 std::vector<std::string> plugin_runner_environment(const Environment& env) {

@@ -56,7 +56,7 @@ struct RunnerOptions {
     bool seccomp = true;  // false: no_new_privs only
     // The runner's environment, "NAME=value" each: the host's, as core/config
     // read it (the commands fill it). Empty: the runner starts with none, beyond
-    // the sanitizer options of a sanitizer build.
+    // the sanitizer options of a sanitizer build (which halt on the first error).
     std::vector<std::string> environment;
 };
 

@@ -272,7 +272,14 @@ TEST(ConfigTest, APluginRunnerGetsTheEnvironmentWithoutItsSecrets) {
                              {"GITHUB_TOKEN", "g"},
                              {"aws_secret", "x"},
                              {"DB_PASSWORD", "p"},
-                             {"AWS_SECRET_ACCESS_KEY", "k"}};
+                             {"AWS_SECRET_ACCESS_KEY", "k"},
+                             {"AUTOARR_PROVIDER_X_APIKEY", "k"},
+                             {"AUTOARR_PROVIDER_X_PASSWD", "p"},
+                             {"AUTOARR_PROVIDER_X_PASSPHRASE", "p"},
+                             {"AUTOARR_PROVIDER_X_ACCESSTOKEN", "t"},
+                             {"AUTOARR_PROVIDER_X_CLIENTSECRET", "s"},
+                             {"GOOGLE_CREDENTIALS", "c"},
+                             {"SSH_KEY", "k"}};
     EXPECT_EQ(plugin_runner_environment(env),
               (std::vector<std::string>{"AUTOARR_PROVIDER_ACME_URL=http://acme", "HOME=/root",
                                         "HTTPS_PROXY=http://proxy:3128", "PATH=/usr/bin",

@@ -59,12 +59,14 @@ std::string signal_text(int sig) {
 // sanitizer's own RSS limit.
 std::vector<std::string> runner_environment(const RunnerOptions& o) {
     std::vector<std::string> env;
-    std::string asan = "ASAN_OPTIONS=", tsan = "TSAN_OPTIONS=";
+    std::string asan = "ASAN_OPTIONS=", tsan = "TSAN_OPTIONS=", ubsan = "UBSAN_OPTIONS=";
     for (const std::string& v : o.environment) {
         if (v.starts_with("ASAN_OPTIONS="))
             asan = v + ":";
         else if (v.starts_with("TSAN_OPTIONS="))
             tsan = v + ":";
+        else if (v.starts_with("UBSAN_OPTIONS="))
+            ubsan = v + ":";
         else
             env.emplace_back(v);
     }
@@ -75,9 +77,13 @@ std::vector<std::string> runner_environment(const RunnerOptions& o) {
         if (o.memory_limit_mb > 0) opts += ":hard_rss_limit_mb=" + std::to_string(o.memory_limit_mb);
         asan += opts;
         tsan += opts;
+        // Undefined behaviour in a runner ends it, as in the host's tests, even
+        // when the options carry no environment (UBSan's own default goes on).
+        ubsan += "halt_on_error=1:print_stacktrace=1";
     }
     if (asan != "ASAN_OPTIONS=") env.push_back(asan);
     if (tsan != "TSAN_OPTIONS=") env.push_back(tsan);
+    if (ubsan != "UBSAN_OPTIONS=") env.push_back(ubsan);
     return env;
 }
 
