@@ -31,6 +31,7 @@ std::string str(const json::value* v) {
 Settings parse_settings(std::string_view text) {
     Settings s;
     const plugin_json::SettingsReader in(text);
+    in.text("provider_id", s.provider_id, /*may_be_empty=*/false);
     in.text("base_url", s.base_url, /*may_be_empty=*/false);
     in.text("model", s.model, /*may_be_empty=*/false);
     in.text("ca_file", s.ca_file, /*may_be_empty=*/false);

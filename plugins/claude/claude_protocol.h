@@ -17,6 +17,7 @@
 namespace autoarr::claude {
 
 struct Settings {
+    std::string provider_id = "claude";  // host-set: the id this instance's secrets go by
     std::string base_url = "https://api.anthropic.com";
     std::string model = "claude-sonnet-4-5";
     int64_t max_tokens = 4096;

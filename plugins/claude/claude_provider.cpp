@@ -106,7 +106,9 @@ public:
                         "claude: base_url \"" + s.base_url +
                             "\" is plain http to a host that is not a loopback address (127.0.0.1, ::1); use https");
         const auto max_answer = http::max_answer_bytes_or_config_error("claude", config);
-        std::string key = sdk::module_host().secret("api_key").value_or("");
+        // Each instance's own key ("<provider id>.api_key", docs/configuration.md):
+        // a second instance, "claude-b", never borrows the "claude" instance's.
+        std::string key = sdk::module_host().secret(s.provider_id + ".api_key").value_or("");
         return http::invalid_argument_as(AUTOARR_ERR_CONFIG_INVALID, "claude", [&] {  // an unreadable CA file
             return std::make_unique<ClaudeProvider>(std::move(s), std::move(url), std::move(key), max_answer);
         });

@@ -21,7 +21,7 @@ protected:
         plugin_ = builtin_plugin("claude");
         ASSERT_NE(plugin_, nullptr);
         plugin_->host_context().secret = [](std::string_view name) -> std::optional<std::string> {
-            if (name == "api_key") return std::string(kEchoedKey);
+            if (name == "claude.api_key") return std::string(kEchoedKey);
             return std::nullopt;
         };
         util::process_secrets().add(kEchoedKey);  // what the host does with every configured key

@@ -43,7 +43,7 @@ protected:
         ASSERT_NE(plugin_, nullptr);
         key_ = kKey;
         plugin_->host_context().secret = [this](std::string_view name) -> std::optional<std::string> {
-            if (name == "api_key" && !key_.empty()) return key_;
+            if (name == "claude.api_key" && !key_.empty()) return key_;
             return std::nullopt;
         };
         server_ =
@@ -93,6 +93,36 @@ TEST_F(ClaudeTest, SendsTheRequiredHeadersAndBody) {
     EXPECT_EQ(body.at("messages").as_array().size(), 1u);
     EXPECT_EQ(body.at("stop_sequences").as_array()[0], "END");
     EXPECT_FALSE(body.contains("stream"));
+}
+
+// Two instances of the plugin (say two Anthropic accounts): each sends its own
+// key, "<provider id>.api_key", and one without a key never borrows the other's.
+TEST_F(ClaudeTest, EachInstanceSendsOnlyItsOwnKey) {
+    plugin_->host_context().secret = [](std::string_view name) -> std::optional<std::string> {
+        if (name == "claude.api_key") return std::string(kKey);
+        if (name == "claude-b.api_key") return std::string("sk-ant-second-account");
+        return std::nullopt;
+    };
+    serve("message_nonstream.json");
+    auto instance = [&](const std::string& id) {
+        plugin::CallStatus st;
+        auto inst = plugin::Instance::create(plugin_,
+                                             R"({"provider_id":")" + id + R"(","base_url":")" + server_->url() +
+                                                 R"(","ca_file":")" + certs_->ca() + R"("})",
+                                             st);
+        EXPECT_TRUE(st.ok()) << st.message;
+        return inst;
+    };
+    std::string out;
+    ASSERT_TRUE(complete(*instance("claude-b"), out).ok());
+    EXPECT_EQ(server_->requests().back().headers.at("x-api-key"), "sk-ant-second-account");
+    ASSERT_TRUE(complete(*instance("claude"), out).ok());
+    EXPECT_EQ(server_->requests().back().headers.at("x-api-key"), kKey);
+    plugin::CallContext ctx;
+    std::string detail;
+    const std::size_t before = server_->connections();
+    EXPECT_EQ(instance("claude-c")->health(ctx, detail).code, AUTOARR_ERR_CONFIG_INVALID);  // no key of its own
+    EXPECT_EQ(server_->connections(), before);
 }
 
 TEST_F(ClaudeTest, OtherRolesAreRejectedNotDropped) {
