@@ -22,6 +22,7 @@ namespace {
 constexpr const char* kFixUsage =
     "usage: autoarr fix [RULE_ID...] [--audit ID] [--severity SEVERITY] [--yes] [--force] [--rollback-on-failure]\n"
     "                   [--format text|markdown|json] [--config FILE] [--rules FILE] [--db PATH]\n"
+    "                   [--today YYYY-MM-DD]\n"
     "  Audits the live stack (or takes the stored audit --audit ID) and shows, per application, each\n"
     "  setting it would change: before, after and the exact API call. Nothing is written without --yes.\n"
     "  RULE_ID...            only these findings (default: every fixable one)\n"
@@ -29,6 +30,8 @@ constexpr const char* kFixUsage =
     "  --yes                 write the changes, then read them back and re-audit\n"
     "  --force               write even where a value changed since the audit\n"
     "  --rollback-on-failure undo this run's changes at once when one fails\n"
+    "  --today D             the date the rules' $today is, for the audit and the re-audit (default: today,\n"
+    "                        or the stored audit's date with --audit)\n"
     "exit: 0 done, 3 a change failed or was refused, or a finding is left, 2 error\n";
 
 constexpr const char* kRollbackUsage =
@@ -70,8 +73,8 @@ std::optional<audit::RuleSet> load_rule_file(const CliArgs& a, const char* cmd) 
 
 // Audits the live stack (rules only) and stores the audit with its
 // documents, so the change set names an audit that can be read back.
-std::optional<fix::AuditedStack> live_audit(const config::Config& cfg, const audit::RuleSet& rules,
-                                            store::Store& store) {
+std::optional<fix::AuditedStack> live_audit(const config::Config& cfg, const audit::RuleSet& rules, store::Store& store,
+                                            const std::optional<std::string>& today) {
     connectors::Stack stack = connectors::fetch_stack(cfg.apps);
     bool failed = false;
     for (const auto& app : stack.apps)
@@ -85,6 +88,7 @@ std::optional<fix::AuditedStack> live_audit(const config::Config& cfg, const aud
     }
     audit::AuditOptions opts;
     opts.enrich = false;
+    if (today) opts.today = *today;
     audit::AuditReport report = audit::rules_audit(stack, rules, nullptr, opts);
     std::vector<std::pair<std::string, std::string>> ids;
     for (const auto& f : report.findings) ids.emplace_back(f.rule.id, f.rule.severity);
@@ -93,7 +97,7 @@ std::optional<fix::AuditedStack> live_audit(const config::Config& cfg, const aud
                      ids);
     fix::AuditedStack out;
     out.audit_id = report.audit_id;
-    out.today = report.created_at.substr(0, 10);
+    out.today = today.value_or(report.created_at.substr(0, 10));
     out.documents = stack.documents;  // plan from what was read, not from the redacted copy
     out.findings = report.findings;
     return out;
@@ -148,7 +152,7 @@ int run_fix_command(const std::vector<std::string>& args) {
         if (auto id = a.value("--audit"))
             audited = fix::stored_audit(store, *id, *rules);
         else
-            audited = live_audit(*cfg, *rules, store);
+            audited = live_audit(*cfg, *rules, store, a.value("--today"));
         if (!audited) return 2;
         request.today = a.value("--today").value_or(audited->today);
         fix::Writers writers = fix::writers_for(cfg->apps, kAppTimeout);

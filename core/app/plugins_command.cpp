@@ -121,9 +121,12 @@ std::map<std::string, std::string> quarantined_by_service(const CliArgs& a,
     return out;
 }
 
-// Is `path` inside `dir`, component by component (/x/p2/lib.so is not inside /x/p)?
+// Is `path` inside `dir`, component by component (/x/p2/lib.so is not inside
+// /x/p), both taken from the working directory when relative ("." too)?
 bool is_within(const fs::path& path, const fs::path& dir) {
-    const fs::path p = path.lexically_normal(), d = dir.lexically_normal();
+    if (dir.empty()) return false;
+    std::error_code ec;
+    const fs::path p = fs::absolute(path, ec).lexically_normal(), d = fs::absolute(dir, ec).lexically_normal();
     auto di = d.begin(), pi = p.begin();
     for (; di != d.end() && !di->empty(); ++di, ++pi)
         if (pi == p.end() || *pi != *di) return false;

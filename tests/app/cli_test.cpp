@@ -113,6 +113,10 @@ TEST(CliTest, TextListing) {
                             shell_quote((root.path() / "p2").string())));
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_EQ(r.err, "autoarr plugins: no loadable plugin in --plugin-dir " + (root.path() / "p").string() + "\n");
+    // A relative directory, "." included, counts what is inside it.
+    r = run_process("cd " + shell_quote((root.path() / "p2").string()) + " && " +
+                    autoarr("--log-level off plugins list --no-builtin-plugins --plugin-dir ."));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace
