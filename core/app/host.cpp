@@ -1,6 +1,5 @@
 #include "app/host.h"
 
-#include <algorithm>
 #include <map>
 #include <set>
 
@@ -88,20 +87,12 @@ std::unique_ptr<Host> build_host(const HostOptions& o) {
     for (const auto& [id, pc] : host->config.providers)
         if (pc.plugin != id && !host->registry.find(pc.plugin))
             host->errors.push_back("provider \"" + id + "\" names plugin \"" + pc.plugin + "\", which is not loaded");
-    // LLM_PROVIDER unset: the first provider is the one with the lowest
-    // manifest priority (Ollama among the first-party plugins), and a fallback
-    // order, when one is set, comes after it: "tried next", never first.
-    if (!host->config.provider_explicit && !host->config.fallback_order.empty() && !specs.empty()) {
-        const auto first = std::min_element(specs.begin(), specs.end(), [](const auto& a, const auto& b) {
-            const int32_t pa = a.plugin->manifest().priority, pb = b.plugin->manifest().priority;
-            return pa != pb ? pa < pb : a.id < b.id;
-        });
-        ro.order.push_back(first->id);
-    }
+    // LLM_PROVIDER unset: the lowest manifest priority goes first (Ollama
+    // among the first-party plugins), before any fallback order.
+    ro.lowest_priority_first = !host->config.provider_explicit;
     // Configured names that no provider has are errors, never silently
     // replaced by another provider.
     for (const auto& id : host->config.order()) {
-        if (std::find(ro.order.begin(), ro.order.end(), id) != ro.order.end()) continue;
         if (provider_ids.count(id)) {
             ro.order.push_back(id);
             continue;

@@ -89,14 +89,15 @@ std::vector<std::string> Router::order_for(const std::optional<std::string>& exp
     auto add = [&](const std::string& id) {
         if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
     };
-    if (explicit_choice) add(*explicit_choice);
-    for (const auto& id : options_.order) add(id);
-    std::vector<const Entry*> rest;
-    for (const auto& e : entries_) rest.push_back(e.get());
-    std::sort(rest.begin(), rest.end(), [](const Entry* a, const Entry* b) {
+    std::vector<const Entry*> by_priority;
+    for (const auto& e : entries_) by_priority.push_back(e.get());
+    std::sort(by_priority.begin(), by_priority.end(), [](const Entry* a, const Entry* b) {
         return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
     });
-    for (const Entry* e : rest) add(e->id);
+    if (explicit_choice) add(*explicit_choice);
+    if (options_.lowest_priority_first && !by_priority.empty()) add(by_priority.front()->id);
+    for (const auto& id : options_.order) add(id);
+    for (const Entry* e : by_priority) add(e->id);
     return out;
 }
 

@@ -43,6 +43,9 @@ struct ProviderSpec {
 
 struct RouterOptions {
     std::vector<std::string> order;  // configured order (LLM_PROVIDER first, then LLM_FALLBACK_ORDER)
+    // No LLM_PROVIDER: the provider with the lowest manifest priority comes
+    // before `order`, so a fallback order alone is "tried next", never first.
+    bool lowest_priority_first = false;
     bool fallback_enabled = true;
     RetryPolicy retry;
     std::map<std::string, int> max_retries;  // per-provider override of retry.max_retries
