@@ -513,16 +513,9 @@ bool secret_variable(std::string_view name) {
 }
 
 std::vector<std::string> plugin_runner_environment(const Environment& env) {
-    Environment kept;
+    std::vector<std::string> entries;  // "NAME=value", as execve takes them
     for (const auto& [name, value] : env)
-        if (!secret_variable(name)) kept.emplace(name, value);
-    return environment_entries(kept);
-}
-
-std::vector<std::string> environment_entries(const Environment& env) {
-    std::vector<std::string> entries;
-    entries.reserve(env.size());
-    for (const auto& [name, value] : env) entries.push_back(name + "=" + value);
+        if (!secret_variable(name)) entries.push_back(name + "=" + value);
     return entries;
 }
 

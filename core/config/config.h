@@ -110,13 +110,11 @@ bool no_color(const Environment& env);
 
 // The process environment as a map (for Sources::env).
 Environment process_environment();
-// `env` as "NAME=value" entries, for a child process's environment.
-std::vector<std::string> environment_entries(const Environment& env);
 // Is `name` a variable that may carry a secret? A name that would be a secret
 // as a provider setting (…API_KEY, …TOKEN, …SECRET(S), …PASSWORD, …PASSWD,
 // …PASSPHRASE, …CREDENTIAL(S), …APIKEY, in any case and spelling), or any …_KEY.
 bool secret_variable(std::string_view name);
-// A plugin runner's environment (ISO-2): `env` without its secret variables,
+// A plugin runner's environment (ISO-2), as "NAME=value" entries: `env` without its secret variables,
 // so that a plugin in a runner cannot read the host's keys from it; it gets
 // its own secret from the host's secret service.
 std::vector<std::string> plugin_runner_environment(const Environment& env);
