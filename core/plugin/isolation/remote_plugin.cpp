@@ -32,9 +32,15 @@ std::string ms_text(milliseconds ms) {
     return std::to_string(ms.count()) + " ms";
 }
 
-// Waits for a reply without a call deadline (load, create), up to limit.
-bool wait_reply(RunnerProcess& runner, const std::shared_ptr<PendingCall>& call, milliseconds limit) {
-    return runner.await(call, Clock::now() + limit, [&] { return call->done; });
+// Waits for the reply to a call without a deadline of its own (load, create)
+// up to `limit`; past it the runner is killed, "<late> within <limit>", and
+// the wait goes on until its death is seen (the reply is then none).
+void await_reply_or_kill(RunnerProcess& runner, const std::shared_ptr<PendingCall>& call, milliseconds limit,
+                         const std::string& late) {
+    auto done = [&] { return call->done; };
+    if (runner.await(call, Clock::now() + limit, done)) return;
+    runner.kill_now(late + " within " + ms_text(limit));
+    runner.await(call, Clock::now() + limit, done);
 }
 
 // The status fields of a created/result frame, as the runner's Instance reported them.
@@ -94,10 +100,7 @@ std::shared_ptr<RunnerProcess> RemotePlugin::launch(RemoteInfo& info, LoadFailur
                                     .bytes(manifest_.library.string())
                                     .take();
     runner->send(FrameType::load, id, payload);
-    if (!wait_reply(*runner, pending, options_.load_deadline)) {
-        runner->kill_now("did not finish loading within " + ms_text(options_.load_deadline));
-        wait_reply(*runner, pending, options_.load_deadline);
-    }
+    await_reply_or_kill(*runner, pending, options_.load_deadline, "did not finish loading");
     runner->end(id);
     std::lock_guard lock(pending->mutex);
     const Frame& reply = pending->reply;
@@ -252,10 +255,7 @@ CallStatus RemotePlugin::create_in(RunnerProcess& runner, uint64_t generation, I
     uint64_t id;
     auto pending = runner.begin(id);
     runner.send(FrameType::create, id, PayloadWriter().bytes(inst.config_json).take());
-    if (!wait_reply(runner, pending, options_.load_deadline)) {
-        runner.kill_now("instance_create did not return within " + ms_text(options_.load_deadline));
-        wait_reply(runner, pending, options_.load_deadline);
-    }
+    await_reply_or_kill(runner, pending, options_.load_deadline, "instance_create did not return");
     runner.end(id);
     std::lock_guard lock(pending->mutex);
     if (pending->reply.type != FrameType::created)
